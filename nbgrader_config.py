@@ -1,0 +1,21 @@
+"""nbgrader settings for the Peninsula course. The repository root is the course root."""
+
+from pathlib import Path
+
+c = get_config()
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.source_directory = "course"
+c.CourseDirectory.course_id = "peninsula"
+
+# A single cell may run this long before nbgrader stops it (an infinite loop
+# costs one cell, not the whole batch).
+c.Execute.timeout = 30
+
+# A filesystem exchange, so release/fetch/submit/collect work without JupyterHub.
+# It sits in a git-ignored folder and is created the first time nbgrader reads this file.
+EXCHANGE = COURSE_ROOT / ".exchange"
+EXCHANGE.mkdir(exist_ok=True)
+c.Exchange.root = str(EXCHANGE)

@@ -1,0 +1,3 @@
+from peninsula.cli import main
+
+raise SystemExit(main())
