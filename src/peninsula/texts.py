@@ -32,6 +32,13 @@ DATE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m"}
 PARAGRAPH_START = re.compile(r"^\[(?P<id>[^\]\s]*)\]\s*(?P<text>.*)$")
 
 
+class _MetadataLoader(yaml.SafeLoader):
+    """Safe YAML, but dates stay strings so `_parse_date` checks them and reports the line."""
+
+
+_MetadataLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
 class TextFormatError(ValueError):
     """A source text file is malformed. The message names the file and line."""
 
@@ -178,7 +185,7 @@ def _load_corpus(directory: Path) -> Corpus:
 def parse_text_file(path: Path) -> Commentary:
     """Parse one text file, raising `TextFormatError` with the file and line of any problem."""
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        lines = path.read_text(encoding="utf-8-sig").split("\n")  # -sig: tolerate a BOM
     except UnicodeDecodeError as error:
         raise TextFormatError(path, None, f"not UTF-8 ({error.reason})") from None
     if not lines or lines[0].strip() != "---":
@@ -201,14 +208,21 @@ def _parse_metadata(path: Path, block: list[str]) -> tuple[dict, dict[str, int]]
     """Return the metadata and the file line of each field (the block starts on line 2)."""
     try:
         node = yaml.compose("\n".join(block))
-        metadata = yaml.safe_load("\n".join(block))
+        metadata = yaml.load("\n".join(block), Loader=_MetadataLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark else 2
         raise TextFormatError(path, line, f"the metadata is not valid YAML: {error}") from None
     if not isinstance(metadata, dict):
         raise TextFormatError(path, 2, "the metadata must be 'field: value' lines")
-    field_lines = {k.value: k.start_mark.line + 2 for k, _ in node.value}
+    field_lines: dict[str, int] = {}
+    for key, _ in node.value:
+        if key.value in field_lines:
+            raise TextFormatError(
+                path, key.start_mark.line + 2,
+                f"metadata field {key.value!r} appears twice (first on line {field_lines[key.value]})",
+            )  # fmt: skip
+        field_lines[key.value] = key.start_mark.line + 2
     known = REQUIRED_FIELDS + OPTIONAL_FIELDS
     for field, line in field_lines.items():
         if field not in known:
@@ -273,6 +287,10 @@ def _parse_paragraphs(path: Path, lines: list[str], first: int, text_id: str) ->
         if pid in seen:
             raise TextFormatError(path, line_no, f"duplicate paragraph id {pid} (first on line {seen[pid]})")
         expected = f"{prefix}{len(seen) + 1}"
+        if not pid.startswith(prefix) or not pid[len(prefix) :].isdigit():
+            raise TextFormatError(
+                path, line_no, f"paragraph id {pid!r} must be {prefix} and a number, like {expected}"
+            )
         if pid != expected:
             raise TextFormatError(
                 path, line_no, f"paragraph id {pid!r} is out of sequence: expected {expected}"
