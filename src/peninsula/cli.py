@@ -20,8 +20,18 @@ def _show_text(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from peninsula.check import DataFiles, check_all, report_text
+
+    files = DataFiles()
+    problems = check_all(files)
+    print(report_text(problems, files))
+    return 1 if problems else 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "texts": ("list the commentaries, or print one with its paragraph ids", _show_text),
+    "check": ("validate the texts, codebook, positions and answer key", _check),
 }
 
 

@@ -20,3 +20,8 @@ def texts_dir() -> Path:
     """The folder of source texts: `$PENINSULA_TEXTS` if set, else `source_texts/`."""
     override = os.environ.get(TEXTS_ENV)
     return Path(override).expanduser() if override else course_root() / "source_texts"
+
+
+def answer_key_file() -> Path:
+    """The instructor-only answer key. It exists only in the instructor's course folder."""
+    return course_root() / "course" / "answer_key.yaml"

@@ -1,0 +1,212 @@
+"""`peninsula check`: validate the texts, codebook, positions, worked examples and answer key.
+
+Every problem names the file and the item, so a typo in a data file is quick to find.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from peninsula.codebook import CODEBOOK_FILE, NOT_ADDRESSED, Codebook, load_codebook
+from peninsula.paths import answer_key_file
+from peninsula.positions import POSITIONS_FILE, read_position_records
+from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
+from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
+
+REQUIRED_FIELDS = {"id", "text", "paragraph", "quote", "action", "actors", "issue", "explicit", "autograde"}
+OPTIONAL_FIELDS = {"worked_example"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    item: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file.name}: {self.item}: {self.message}"
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    codebook: Path = CODEBOOK_FILE
+    positions: Path = POSITIONS_FILE
+    worked_examples: Path = WORKED_EXAMPLES_FILE
+    answer_key: Path | None = None  # None: the course's key, if this clone has it
+
+    @property
+    def key(self) -> Path | None:
+        key = self.answer_key or answer_key_file()
+        return key if key.exists() else None
+
+
+def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> list[Problem]:
+    """Run every check and return the problems found (an empty list means all is well)."""
+    try:
+        corpus = corpus or load_corpus()
+    except (TextFormatError, FileNotFoundError) as error:
+        return [Problem(Path(getattr(error, "path", "source_texts")), "texts", str(error))]
+    try:
+        codebook = load_codebook(files.codebook)
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as error:
+        return [Problem(files.codebook, "codebook", f"cannot be read: {error!r}")]
+    problems = check_codebook(codebook)
+    recommendation_files = [files.worked_examples, *([files.key] if files.key else [])]
+    problems += check_recommendations(recommendation_files, corpus, codebook)
+    position_files = [files.positions, *([files.key] if files.key else [])]
+    problems += check_positions(position_files, corpus, codebook)
+    return problems
+
+
+def check_codebook(codebook: Codebook) -> list[Problem]:
+    owners: dict[str, set[str]] = {}
+    for actor in codebook.actors.values():
+        for alias in (actor.code, actor.name, *actor.aliases):
+            owners.setdefault(alias.lower(), set()).add(actor.code)
+    return [
+        Problem(codebook.path, f"alias {alias!r}", f"belongs to several actors: {', '.join(sorted(codes))}")
+        for alias, codes in owners.items()
+        if len(codes) > 1
+    ]
+
+
+def check_recommendations(paths: list[Path], corpus: Corpus, codebook: Codebook) -> list[Problem]:
+    problems: list[Problem] = []
+    first_seen: dict[str, Path] = {}
+    quotes: dict[tuple[str, str], str] = {}
+    for path in paths:
+        for index, record in enumerate(read_records(path, "recommendations")):
+            item = f"item #{index + 1}"
+            if isinstance(record, dict):
+                item = str(record.get("id", item))
+
+            def report(message: str, path: Path = path, item: str = item) -> None:
+                problems.append(Problem(path, item, message))
+
+            if not isinstance(record, dict):
+                report("must be a mapping of field: value")
+                continue
+            if item in first_seen:
+                report(f"duplicate id (also in {first_seen[item].name})")
+            first_seen.setdefault(item, path)
+            check_recommendation(record, corpus, codebook, report)
+            anchor = (str(record.get("paragraph")), str(record.get("quote")))
+            if anchor in quotes:
+                report(f"same paragraph and quote as {quotes[anchor]}")
+            quotes.setdefault(anchor, item)
+    return problems
+
+
+def check_recommendation(record: dict, corpus: Corpus, codebook: Codebook, report) -> None:
+    missing = sorted(REQUIRED_FIELDS - record.keys())
+    unknown = sorted(record.keys() - set(FIELDS) - OPTIONAL_FIELDS)
+    if missing:
+        report(f"missing field(s): {', '.join(missing)}")
+        return
+    if unknown:
+        report(f"unknown field(s): {', '.join(unknown)}")
+    if record["text"] not in TEXT_PREFIXES:
+        report(f"text {record['text']!r} is not one of {', '.join(TEXT_PREFIXES)}")
+        return
+    check_anchor(record["text"], record["paragraph"], record["quote"], corpus, report)
+    actor_sets = {"actors": record["actors"], "targets": record.get("targets") or []}
+    accepted = record.get("accepted") or []
+    if not isinstance(accepted, list) or not all(isinstance(s, list) for s in accepted):
+        report("accepted must be a list of actor lists, e.g. [[US, ROK]]")
+        accepted = []
+    for position, actor_set in enumerate(accepted, 1):
+        actor_sets[f"accepted set {position}"] = actor_set
+    for field, actor_set in actor_sets.items():
+        if not isinstance(actor_set, list):
+            report(f"{field} must be a list of actor codes")
+            continue
+        for code in actor_set:
+            if code not in codebook.actors:
+                report(f"{field}: {code!r} is not an actor code ({', '.join(codebook.actors)})")
+    if not record["actors"]:
+        report("actors is empty")
+    full_credit = [frozenset(record["actors"])] + [frozenset(s) for s in accepted]
+    if len(set(full_credit)) < len(full_credit):
+        report("an accepted set repeats the actors or another accepted set")
+    if record["issue"] not in codebook.issues:
+        report(f"issue {record['issue']!r} is not in the codebook")
+    for flag in ("explicit", "autograde"):
+        if not isinstance(record[flag], bool):
+            report(f"{flag} must be true or false, not {record[flag]!r}")
+    if record["autograde"] is False and not record.get("note"):
+        report("autograde is false, so a note must say why the item is left to discussion")
+    if record.get("worked_example") and record["autograde"] is not False:
+        report("a worked example is shown in lessons, so it must have autograde: false")
+
+
+def check_anchor(text_id: str, paragraph_id, quote, corpus: Corpus, report) -> None:
+    """The paragraph exists in that text and contains the quote verbatim."""
+    try:
+        paragraph = corpus[text_id].paragraph(str(paragraph_id))
+    except KeyError as error:
+        report(error.args[0])
+        return
+    if not isinstance(quote, str) or not quote.strip():
+        report("quote is empty")
+    elif quote not in paragraph.text:
+        report(f"quote is not verbatim in {paragraph_id}: {quote!r}")
+
+
+def check_positions(paths: list[Path], corpus: Corpus, codebook: Codebook) -> list[Problem]:
+    problems: list[Problem] = []
+    where: Counter[tuple[str, str]] = Counter()
+    for path in paths:
+        for issue, by_text in read_position_records(path).items():
+            for text_id, record in (by_text or {}).items():
+                item = f"{issue}/{text_id}"
+
+                def report(message: str, path: Path = path, item: str = item) -> None:
+                    problems.append(Problem(path, item, message))
+
+                where[(issue, text_id)] += 1
+                if issue not in codebook.issues:
+                    report("issue is not in the codebook")
+                if text_id not in TEXT_PREFIXES:
+                    report(f"text {text_id!r} is not one of {', '.join(TEXT_PREFIXES)}")
+                    continue
+                check_position(record, text_id, corpus, codebook, report)
+    for issue in codebook.issues:
+        for text_id in TEXT_PREFIXES:
+            if where[(issue, text_id)] > 1:
+                problems.append(Problem(paths[0], f"{issue}/{text_id}", "position recorded more than once"))
+            elif not where[(issue, text_id)] and len(paths) > 1:
+                problems.append(Problem(paths[0], f"{issue}/{text_id}", "no position recorded"))
+    return problems
+
+
+def check_position(record: dict, text_id: str, corpus: Corpus, codebook: Codebook, report) -> None:
+    stance = record.get("stance")
+    if stance not in codebook.stances:
+        report(f"stance {stance!r} must be one of {', '.join(map(str, codebook.stances))}")
+    for alternative in record.get("accepted") or []:
+        if alternative == stance or alternative not in codebook.stances:
+            report(f"accepted stance {alternative!r} must be a different valid stance")
+    if not str(record.get("summary") or "").strip():
+        report("summary is empty")
+    evidence = record.get("evidence") or []
+    if stance != NOT_ADDRESSED and not evidence:
+        report("an addressed issue needs at least one evidence quote")
+    for quote in evidence:
+        check_anchor(text_id, quote.get("paragraph"), quote.get("quote"), corpus, report)
+
+
+def report_text(problems: list[Problem], files: DataFiles) -> str:
+    """A readable report for the command line."""
+    checked = ["source texts", files.codebook.name, files.positions.name, files.worked_examples.name]
+    checked.append(files.key.name if files.key else "no answer key (not an instructor's copy)")
+    lines = [f"Checked: {', '.join(checked)}."]
+    if not problems:
+        lines.append("All good: every quote is verbatim, every id, code and issue exists.")
+    else:
+        lines.append(f"{len(problems)} problem(s):")
+        lines += [f"  - {problem}" for problem in problems]
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""The codebook: actor codes and their aliases, the issue taxonomy, stances, and coding rules.
+
+Also derives, from the texts themselves, which actors each paragraph mentions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from peninsula.paths import PACKAGE_DATA
+from peninsula.texts import Commentary
+
+CODEBOOK_FILE = PACKAGE_DATA / "codebook.yaml"
+NOT_ADDRESSED = "not addressed"
+
+
+@dataclass(frozen=True)
+class Actor:
+    code: str
+    name: str
+    covers: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: str
+    name: str
+    proposition: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    code: str
+    start: int
+    end: int
+
+
+def normalise_name(name: str) -> str:
+    """Fold what a student may type: case, dots ("U.S."), extra spaces, a leading "the"."""
+    folded = " ".join(name.replace(".", "").replace("’", "'").lower().split())
+    return folded.removeprefix("the ")
+
+
+@dataclass(frozen=True)
+class Codebook:
+    actors: dict[str, Actor]
+    issues: dict[str, Issue]
+    stances: dict[int | str, str]
+    rules: tuple[Rule, ...]
+    path: Path
+
+    @functools.cached_property
+    def _alias_index(self) -> dict[str, str]:
+        index = {}
+        for actor in self.actors.values():
+            for alias in (actor.code, actor.name, *actor.aliases):
+                index[normalise_name(alias)] = actor.code
+        return index
+
+    def resolve_actor(self, name: str) -> str | None:
+        """The actor code a typed name stands for, or None if it is not recognised."""
+        return self._alias_index.get(normalise_name(name))
+
+    def suggest_actor(self, name: str) -> Actor | None:
+        """The actor whose name or alias is closest to a mistyped name, if any is close."""
+        close = difflib.get_close_matches(normalise_name(name), self._alias_index, n=1, cutoff=0.6)
+        return self.actors[self._alias_index[close[0]]] if close else None
+
+    @functools.cached_property
+    def _mention_pattern(self) -> re.Pattern[str]:
+        # Longest alias first, so "North Korean" wins over "North"; whole words only.
+        aliases = sorted(
+            {alias for actor in self.actors.values() for alias in actor.aliases}, key=len, reverse=True
+        )
+        return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, aliases)) + r")(?!\w)")
+
+    @functools.cached_property
+    def _alias_owner(self) -> dict[str, str]:
+        return {alias: actor.code for actor in self.actors.values() for alias in actor.aliases}
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Actor mentions in a passage, found by matching aliases exactly as written (case-sensitive)."""
+        return [
+            Mention(self._alias_owner[m.group(1)], m.start(1), m.end(1))
+            for m in self._mention_pattern.finditer(text)
+        ]
+
+    def mention_counts(self, text: Commentary) -> Counter[str]:
+        """How often each actor is mentioned in a whole commentary."""
+        return Counter(m.code for p in text.paragraphs for m in self.mentions(p.text))
+
+    def issues_in(self, text: str) -> list[str]:
+        """Issue ids whose keywords occur in a passage (case-insensitive, word starts)."""
+        lowered = text.lower()
+        return [
+            issue.id
+            for issue in self.issues.values()
+            if any(re.search(r"(?<!\w)" + re.escape(k.lower()), lowered) for k in issue.keywords)
+        ]
+
+
+@functools.cache
+def load_codebook(path: Path = CODEBOOK_FILE) -> Codebook:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    actors = {
+        code: Actor(code, a["name"], a["covers"].strip(), tuple(a["aliases"]))
+        for code, a in data["actors"].items()
+    }
+    issues = {
+        issue_id: Issue(issue_id, i["name"], i["proposition"], tuple(i["keywords"]))
+        for issue_id, i in data["issues"].items()
+    }
+    rules = tuple(Rule(r["title"], r["text"]) for r in data["rules"])
+    return Codebook(actors, issues, dict(data["stances"]), rules, path)

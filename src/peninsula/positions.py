@@ -1,0 +1,66 @@
+"""Each author's stance on each issue, with a summary and evidence quotes.
+
+The issues the lessons teach openly are in the package; the stances Assignment 2 grades are
+only in the instructor's answer key (its `positions:` section, same format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from peninsula.codebook import NOT_ADDRESSED
+from peninsula.paths import PACKAGE_DATA, answer_key_file
+
+POSITIONS_FILE = PACKAGE_DATA / "positions.yaml"
+
+Stance = int | str  # -2..2, or NOT_ADDRESSED
+
+
+@dataclass(frozen=True)
+class Evidence:
+    paragraph: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Position:
+    issue: str
+    text_id: str
+    stance: Stance
+    summary: str
+    evidence: tuple[Evidence, ...]
+    accepted: tuple[Stance, ...] = ()
+
+    @property
+    def addressed(self) -> bool:
+        return self.stance != NOT_ADDRESSED
+
+
+def read_position_records(path: Path) -> dict[str, dict[str, dict]]:
+    """issue id -> text id -> raw record, from the `positions:` section of a YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data.get("positions") or {}
+
+
+def load_positions(path: Path = POSITIONS_FILE) -> dict[tuple[str, str], Position]:
+    """(issue id, text id) -> Position, for every position in the file."""
+    return {
+        (issue, text_id): Position(
+            issue=issue,
+            text_id=text_id,
+            stance=record["stance"],
+            summary=" ".join(record["summary"].split()),
+            evidence=tuple(Evidence(e["paragraph"], e["quote"]) for e in record.get("evidence") or ()),
+            accepted=tuple(record.get("accepted") or ()),
+        )
+        for issue, by_text in read_position_records(path).items()
+        for text_id, record in by_text.items()
+    }
+
+
+def load_key_positions(path: Path | None = None) -> dict[tuple[str, str], Position]:
+    """The graded positions from the instructor-only answer key."""
+    return load_positions(path or answer_key_file())
