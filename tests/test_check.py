@@ -1,0 +1,157 @@
+"""`peninsula check`: the shipped data passes, and each kind of problem is caught and located."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from peninsula.check import DataFiles, check_all
+from peninsula.codebook import CODEBOOK_FILE
+from peninsula.paths import answer_key_file
+from peninsula.positions import POSITIONS_FILE
+from peninsula.recommendations import WORKED_EXAMPLES_FILE
+
+PENINSULA = Path(sys.executable).parent / "peninsula"
+
+
+def test_shipped_data_passes_the_real_command():
+    result = subprocess.run([PENINSULA, "check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "answer_key.yaml" in result.stdout
+    assert "All good" in result.stdout
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> DataFiles:
+    """Writable copies of every data file, so a test can break one."""
+    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, answer_key_file()):
+        shutil.copy(source, tmp_path / source.name)
+    return DataFiles(
+        codebook=tmp_path / CODEBOOK_FILE.name,
+        positions=tmp_path / POSITIONS_FILE.name,
+        worked_examples=tmp_path / WORKED_EXAMPLES_FILE.name,
+        answer_key=tmp_path / answer_key_file().name,
+    )
+
+
+def edit_yaml(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def recommendation(data: dict, item_id: str) -> dict:
+    return next(r for r in data["recommendations"] if r["id"] == item_id)
+
+
+def set_field(item_id, field, value):
+    return lambda data: recommendation(data, item_id).__setitem__(field, value)
+
+
+def delete_field(item_id, field):
+    return lambda data: recommendation(data, item_id).pop(field)
+
+
+def duplicate_first_id(data):
+    data["recommendations"][1]["id"] = data["recommendations"][0]["id"]
+
+
+def set_position(issue, text_id, field, value):
+    return lambda data: data["positions"][issue][text_id].__setitem__(field, value)
+
+
+KEY_BREAKS = [
+    pytest.param(delete_field("R08", "actors"), "R08", "missing field(s): actors", id="schema-missing"),
+    pytest.param(set_field("R08", "actor", ["ROK"]), "R08", "unknown field(s): actor", id="schema-unknown"),
+    pytest.param(set_field("R08", "explicit", "yes"), "R08", "explicit must be true or false", id="schema-type"),
+    pytest.param(
+        set_field("R08", "quote", "Moon will need to ensure the North’s nuclear programs"),
+        "R08", "quote is not verbatim in T13", id="quote-not-verbatim",
+    ),
+    pytest.param(set_field("R08", "paragraph", "T40"), "R08", "has no paragraph 'T40'", id="unknown-paragraph"),
+    pytest.param(set_field("R08", "paragraph", "C13"), "R08", "Trivedi has no paragraph 'C13'", id="wrong-text"),
+    pytest.param(set_field("R08", "actors", ["SEOUL"]), "R08", "'SEOUL' is not an actor code", id="actor-code"),
+    pytest.param(set_field("R08", "targets", ["NK"]), "R08", "targets: 'NK' is not an actor code", id="target"),
+    pytest.param(set_field("R08", "issue", "nukes"), "R08", "issue 'nukes' is not in the codebook", id="issue"),
+    pytest.param(duplicate_first_id, "R01", "duplicate id", id="duplicate-id"),
+    pytest.param(set_field("R09", "accepted", [["DPRK", "ROK"]]), "R09", "accepted set repeats", id="accepted"),
+    pytest.param(set_field("R01", "note", None), "R01", "a note must say why", id="autograde-false-no-note"),
+    pytest.param(set_field("R02", "text", "kissinger"), "R02", "text 'kissinger' is not one of", id="text-id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "item", "phrase"), KEY_BREAKS)
+def test_broken_answer_key_is_reported_with_file_and_item(data_copy, change, item, phrase):
+    edit_yaml(data_copy.key, change)
+    problems = [str(p) for p in check_all(data_copy)]
+    assert any(p.startswith(f"answer_key.yaml: {item}: ") and phrase in p for p in problems), problems
+
+
+def test_worked_example_must_not_be_autograded(data_copy):
+    edit_yaml(data_copy.worked_examples, set_field("W01", "autograde", True))
+    assert "worked_examples.yaml: W01: a worked example is shown in lessons, so it must have autograde: false" in [
+        str(p) for p in check_all(data_copy)
+    ]
+
+
+def test_quote_in_both_key_and_worked_examples_is_reported(data_copy):
+    edit_yaml(data_copy.key, set_field("R27", "quote", "they should be conveyed to not just the White House"))
+    edit_yaml(data_copy.worked_examples, set_field("W02", "quote", "they should be conveyed to not just the White House"))
+    assert any("R27: same paragraph and quote as W02" in str(p) for p in check_all(data_copy))
+
+
+POSITION_BREAKS = [
+    pytest.param(
+        "positions", set_position("summit_diplomacy", "cronin", "stance", 3),
+        "summit_diplomacy/cronin", "stance 3 must be one of", id="stance",
+    ),
+    pytest.param(
+        "positions", set_position("summit_diplomacy", "cronin", "evidence", []),
+        "summit_diplomacy/cronin", "needs at least one evidence quote", id="no-evidence",
+    ),
+    pytest.param(
+        "positions", set_position("summit_diplomacy", "trivedi", "evidence", [{"paragraph": "T12", "quote": "nope"}]),
+        "summit_diplomacy/trivedi", "quote is not verbatim in T12", id="evidence-quote",
+    ),
+    pytest.param(
+        "key", lambda d: d["positions"].__setitem__("summit_diplomacy", {"cronin": d["positions"]["china_role"]["cronin"]}),
+        "summit_diplomacy/cronin", "position recorded more than once", id="duplicate-position",
+    ),
+    pytest.param(
+        "key", lambda d: d["positions"].pop("china_role"), "china_role/trivedi", "no position recorded",
+        id="missing-position",
+    ),
+    pytest.param(
+        "key", set_position("china_role", "cronin", "accepted", [-1]), "china_role/cronin",
+        "accepted stance -1 must be a different valid stance", id="accepted-stance",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("which", "change", "item", "phrase"), POSITION_BREAKS)
+def test_broken_positions_are_reported_with_file_and_item(data_copy, which, change, item, phrase):
+    edit_yaml(data_copy.positions if which == "positions" else data_copy.key, change)
+    problems = [str(p) for p in check_all(data_copy)]
+    assert any(f": {item}: " in p and phrase in p for p in problems), problems
+
+
+def test_alias_claimed_by_two_actors_is_reported(data_copy):
+    edit_yaml(data_copy.codebook, lambda d: d["actors"]["CHINA"]["aliases"].append("Seoul"))
+    assert "codebook.yaml: alias 'seoul': belongs to several actors: CHINA, ROK" in [
+        str(p) for p in check_all(data_copy)
+    ]
+
+
+def test_command_exits_non_zero_and_names_the_problem(tmp_path):
+    texts = tmp_path / "texts"
+    shutil.copytree(Path(__file__).parents[1] / "source_texts", texts)
+    broken = texts / "cronin.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("[C7]", "[C6]"), encoding="utf-8")
+    result = subprocess.run(
+        [PENINSULA, "check"], capture_output=True, text=True, env={"PENINSULA_TEXTS": str(texts), "PATH": ""}
+    )
+    assert result.returncode == 1
+    assert "cronin.md:" in result.stdout and "duplicate paragraph id C6" in result.stdout
