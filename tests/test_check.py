@@ -145,6 +145,23 @@ def test_alias_claimed_by_two_actors_is_reported(data_copy):
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "break_it", "phrase"),
+    [
+        ("timeline", lambda d: d["events"][0].update(check="maybe"), "check must be one of"),
+        ("glossary", lambda d: d["terms"][0].pop("definition"), "needs a term and a definition"),
+        ("self_checks", lambda d: d["lessons"]["start_here"][0]["choices"][0].update(correct=True), "exactly one"),
+    ],
+)
+def test_broken_lesson_data_is_reported(tmp_path, field, break_it, phrase):
+    source = getattr(DataFiles(), field)
+    broken = tmp_path / source.name
+    shutil.copy(source, broken)
+    edit_yaml(broken, break_it)
+    problems = [str(p) for p in check_all(DataFiles(**{field: broken}))]
+    assert any(p.startswith(f"{source.name}: file: ") and phrase in p for p in problems), problems
+
+
 def test_command_exits_non_zero_and_names_the_problem(tmp_path):
     texts = tmp_path / "texts"
     shutil.copytree(Path(__file__).parents[1] / "source_texts", texts)

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from peninsula.codebook import CODEBOOK_FILE, NOT_ADDRESSED, Codebook, load_codebook
-from peninsula.paths import answer_key_file
+from peninsula.paths import PACKAGE_DATA, answer_key_file
 from peninsula.positions import POSITIONS_FILE, read_position_records
 from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
 from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
@@ -37,6 +37,9 @@ class DataFiles:
     positions: Path = POSITIONS_FILE
     worked_examples: Path = WORKED_EXAMPLES_FILE
     answer_key: Path | None = None  # None: the course's key, if this clone has it
+    timeline: Path = PACKAGE_DATA / "timeline.yaml"
+    glossary: Path = PACKAGE_DATA / "glossary.yaml"
+    self_checks: Path = PACKAGE_DATA / "self_checks.yaml"
 
     @property
     def key(self) -> Path | None:
@@ -52,9 +55,9 @@ def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> l
         return [Problem(Path(getattr(error, "path", "source_texts")), "texts", str(error))]
     try:
         codebook = load_codebook(files.codebook)
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as error:
-        return [Problem(files.codebook, "codebook", f"cannot be read: {error!r}")]
-    problems = check_codebook(codebook)
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
+        return [Problem(files.codebook, "codebook", f"cannot be read: {error}")]
+    problems = check_codebook(codebook) + check_lesson_data(files)
     recommendation_files = [files.worked_examples, *([files.key] if files.key else [])]
     problems += check_recommendations(recommendation_files, corpus, codebook)
     position_files = [files.positions, *([files.key] if files.key else [])]
@@ -72,6 +75,21 @@ def check_codebook(codebook: Codebook) -> list[Problem]:
         for alias, codes in owners.items()
         if len(codes) > 1
     ]
+
+
+def check_lesson_data(files: DataFiles) -> list[Problem]:
+    """The timeline, glossary and self-checks: their loaders validate them and name the entry."""
+    from peninsula.charts import load_timeline
+    from peninsula.lessons import load_glossary, load_self_checks
+
+    problems = []
+    for path, load in [(files.timeline, load_timeline), (files.glossary, load_glossary),
+                       (files.self_checks, load_self_checks)]:  # fmt: skip
+        try:
+            load(path)
+        except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
+            problems.append(Problem(path, "file", str(error).removeprefix(f"{path}: ")))
+    return problems
 
 
 def check_recommendations(paths: list[Path], corpus: Corpus, codebook: Codebook) -> list[Problem]:
@@ -201,7 +219,8 @@ def check_position(record: dict, text_id: str, corpus: Corpus, codebook: Codeboo
 
 def report_text(problems: list[Problem], files: DataFiles) -> str:
     """A readable report for the command line."""
-    checked = ["source texts", files.codebook.name, files.positions.name, files.worked_examples.name]
+    checked = ["source texts"] + [path.name for path in (files.codebook, files.positions,
+               files.worked_examples, files.timeline, files.glossary, files.self_checks)]  # fmt: skip
     checked.append(files.key.name if files.key else "no answer key (not an instructor's copy)")
     lines = [f"Checked: {', '.join(checked)}."]
     if not problems:

@@ -19,6 +19,7 @@ from peninsula.texts import Commentary
 
 CODEBOOK_FILE = PACKAGE_DATA / "codebook.yaml"
 NOT_ADDRESSED = "not addressed"
+HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Actor:
     name: str
     covers: str
     aliases: tuple[str, ...]
+    colour: str  # "#RRGGBB" from the Okabe–Ito palette; the reader and every chart use it
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class Codebook:
 def load_codebook(path: Path = CODEBOOK_FILE) -> Codebook:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     actors = {
-        code: Actor(code, a["name"], a["covers"].strip(), tuple(a["aliases"]))
+        code: Actor(code, a["name"], a["covers"].strip(), tuple(a["aliases"]), _colour(path, code, a))
         for code, a in data["actors"].items()
     }
     issues = {
@@ -127,3 +129,10 @@ def load_codebook(path: Path = CODEBOOK_FILE) -> Codebook:
     }
     rules = tuple(Rule(r["title"], r["text"]) for r in data["rules"])
     return Codebook(actors, issues, dict(data["stances"]), rules, path)
+
+
+def _colour(path: Path, code: str, actor: dict) -> str:
+    colour = str(actor.get("colour", ""))
+    if not HEX_COLOUR.fullmatch(colour):
+        raise ValueError(f'{path}: actor {code}: colour must be a hex colour like "#0072B2", not {colour!r}')
+    return colour

@@ -1,0 +1,361 @@
+"""The lessons' interactive widgets: a paragraph reader and a side-by-side position comparer.
+
+The HTML is built by pure functions (`highlight_mentions`, `paragraph_html`, `reading_html`, …)
+so tests can check it directly; the widget classes only wire controls to them. Each reader
+builds its paragraphs' HTML once, so a change of filter only picks and joins strings.
+
+The comparer reads only the student-safe positions: for an issue graded in Assignment 2 it says
+so and shows nothing more.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+
+from peninsula.codebook import Actor, load_codebook
+from peninsula.positions import Position, load_positions
+from peninsula.texts import Commentary, Paragraph, load_corpus
+
+ALL = "all"
+QUOTE_COLOUR = "#F0E442"  # Okabe–Ito yellow: evidence quotes, never an actor's colour
+GRADED_MESSAGE = "This issue is graded in Assignment 2, so the kit's reading is not shown here."
+REVEAL_LABEL = "Reveal the kit's reading"
+#: The student-stance menus' value before a reading is recorded (a Dropdown shows None as blank).
+NO_READING = "no reading yet"
+#: Typographic quotes folded to plain ones, so a typed search finds "we’re" as "we're".
+QUOTE_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+# --- HTML building blocks ---------------------------------------------------------------------
+
+
+def readable_text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with a "#RRGGBB" background (WCAG luminance)."""
+
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(background[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#FFFFFF"
+
+
+def actor_style(actor: Actor) -> str:
+    colour = actor.colour
+    return f"background:{colour};color:{readable_text_colour(colour)};padding:0 2px;border-radius:3px"
+
+
+def actor_mark(words: str, actor: Actor) -> str:
+    """`words` highlighted in the actor's colour and followed by its code, so colour is never the only cue."""
+    return (
+        f'<mark data-actor="{actor.code}" title="{html.escape(actor.name)}" style="{actor_style(actor)}">'
+        f'{html.escape(words)}<sup style="font-size:65%;margin-left:2px">{actor.code}</sup></mark>'
+    )
+
+
+def highlight_mentions(text: str) -> str:
+    """The passage as HTML, every actor mention wrapped in a <mark> in that actor's colour."""
+    codebook = load_codebook()
+    parts, done = [], 0
+    for mention in codebook.mentions(text):
+        parts.append(html.escape(text[done : mention.start]))
+        parts.append(actor_mark(text[mention.start : mention.end], codebook.actors[mention.code]))
+        done = mention.end
+    parts.append(html.escape(text[done:]))
+    return "".join(parts)
+
+
+def quote_mark(quote: str) -> str:
+    style = f"background:{QUOTE_COLOUR};color:#000000"
+    return f'<mark class="evidence" style="{style}">{html.escape(quote)}</mark>'
+
+
+def mark_quotes(paragraph: Paragraph, quotes: Sequence[str]) -> str:
+    """The paragraph's text as HTML with each quote marked; overlapping quotes share one mark."""
+    text, spans = paragraph.text, []
+    for quote in quotes:
+        start = text.find(quote)
+        if start < 0:
+            raise ValueError(f"paragraph {paragraph.id} does not contain the quote {quote!r}")
+        spans.append((start, start + len(quote)))
+    parts, done = [], 0
+    for start, end in sorted(spans):
+        start = max(start, done)
+        if end > start:
+            parts += [html.escape(text[done:start]), quote_mark(text[start:end])]
+            done = end
+    parts.append(html.escape(text[done:]))
+    return "".join(parts)
+
+
+def paragraph_html(paragraph: Paragraph, quote: str | Sequence[str] | None = None) -> str:
+    """One paragraph with its id: actor mentions highlighted, or, if given, the quote(s) instead."""
+    if quote is None:
+        body = highlight_mentions(paragraph.text)
+    else:
+        body = mark_quotes(paragraph, [quote] if isinstance(quote, str) else quote)
+    return f'<p data-paragraph="{paragraph.id}"><b>[{paragraph.id}]</b> {body}</p>'
+
+
+def legend_html() -> str:
+    """Each actor's colour with its code and name beside it."""
+    items = "".join(
+        f'<span role="listitem" style="margin-right:12px;white-space:nowrap">'
+        f'<mark style="{actor_style(actor)}">{actor.code}</mark> {html.escape(actor.name)}</span>'
+        for actor in load_codebook().actors.values()
+    )
+    return f'<div role="list" aria-label="Actor colours" class="actor-legend"><b>Actors:</b> {items}</div>'
+
+
+def stance_text(stance: int | str) -> str:
+    """A stance with its meaning from the codebook, e.g. "+1: leans toward the proposition"."""
+    from peninsula.charts import stance_label  # the stance map and the comparer label stances alike
+
+    return f"{stance_label(stance)}: {load_codebook().stances[stance]}"
+
+
+# --- Reader -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderRow:
+    """A paragraph with everything the reader filters on, computed once."""
+
+    html: str
+    actors: frozenset[str]
+    issues: frozenset[str]
+    folded: str  # the text, casefolded with plain quotes, for the phrase search
+
+
+def fold(text: str) -> str:
+    return text.translate(QUOTE_FOLD).casefold()
+
+
+def reader_rows(text: Commentary) -> tuple[ReaderRow, ...]:
+    codebook = load_codebook()
+    return tuple(
+        ReaderRow(
+            html=paragraph_html(paragraph),
+            actors=frozenset(m.code for m in codebook.mentions(paragraph.text)),
+            issues=frozenset(codebook.issues_in(paragraph.text)),
+            folded=fold(paragraph.text),
+        )
+        for paragraph in text.paragraphs
+    )
+
+
+def reader_html(
+    rows: Sequence[ReaderRow], author: str, actor: str = ALL, issue: str = ALL, phrase: str = ""
+) -> str:
+    """The paragraphs that match every filter, with a line saying how many of the author's match."""
+    wanted = fold(phrase.strip())
+    matching = [
+        row
+        for row in rows
+        if (actor == ALL or actor in row.actors)
+        and (issue == ALL or issue in row.issues)
+        and (not wanted or wanted in row.folded)
+    ]
+    summary = f"<p><i>{len(matching)} of {len(rows)} paragraphs of {html.escape(author)} match.</i></p>"
+    if not matching:
+        return summary + "<p>No paragraph matches: choose another actor or issue, or shorten the phrase.</p>"
+    return summary + "\n".join(row.html for row in matching)
+
+
+class Reader(widgets.VBox):
+    """Browse a text paragraph by paragraph, filtered by actor, issue and phrase."""
+
+    def __init__(self, text_id: str = "trivedi"):
+        super().__init__()
+        corpus, codebook = load_corpus(), load_codebook()
+        corpus[text_id]  # an unknown id raises a KeyError that lists the known ones
+        self._texts = {text.id: (text.author, reader_rows(text)) for text in corpus}  # built once
+        self.text_choice = widgets.ToggleButtons(
+            options=[(text.author, text.id) for text in corpus], value=text_id, description="Text"
+        )
+        self.actor_choice = widgets.Dropdown(
+            options=[
+                ("all actors", ALL),
+                *((f"{a.name} ({a.code})", a.code) for a in codebook.actors.values()),
+            ],
+            description="Actor",
+        )
+        self.issue_choice = widgets.Dropdown(
+            options=[("all issues", ALL)] + [(i.name, i.id) for i in codebook.issues.values()],
+            description="Issue",
+        )
+        self.search = widgets.Text(placeholder="a word or phrase", description="Search")
+        self.legend = widgets.HTML(legend_html())
+        self.view = widgets.HTML()
+        for control in (self.text_choice, self.actor_choice, self.issue_choice, self.search):
+            control.observe(self._refresh, names="value")
+        self.children = [
+            self.text_choice,
+            widgets.HBox([self.actor_choice, self.issue_choice, self.search]),
+            self.legend,
+            self.view,
+        ]
+        self._refresh()
+
+    def _refresh(self, _change: object = None) -> None:
+        author, rows = self._texts[self.text_choice.value]
+        self.view.value = reader_html(
+            rows, author, self.actor_choice.value, self.issue_choice.value, self.search.value
+        )
+
+
+def reader(text_id: str = "trivedi") -> Reader:
+    """The paragraph reader, opened on `text_id` ("trivedi" or "cronin")."""
+    return Reader(text_id)
+
+
+# --- Comparer ---------------------------------------------------------------------------------
+
+
+def prompt_html(issue_id: str, text_id: str) -> str:
+    """A panel before the reveal: the author and the proposition to judge."""
+    author = html.escape(load_corpus()[text_id].author)
+    proposition = html.escape(load_codebook().issues[issue_id].proposition)
+    return (
+        f"<h4>{author}</h4><p>How far does {author} agree that: <i>{proposition}</i></p>"
+        "<p>Record your own reading above, then reveal the kit's.</p>"
+    )
+
+
+def agreement_html(student: int | str, position: Position) -> str:
+    """How the student's reading compares with the kit's."""
+    if student == NO_READING:
+        return "<p>You did not record a reading first.</p>"
+    if student == position.stance:
+        return f"<p>Your reading ({html.escape(stance_text(student))}) matches the kit's.</p>"
+    also = " The kit also accepts this reading." if student in position.accepted else ""
+    return f"<p>Your reading was {html.escape(stance_text(student))}.{also} Compare the evidence below.</p>"
+
+
+def reading_html(issue_id: str, text_id: str, student: int | str = NO_READING) -> str:
+    """A panel after the reveal: the kit's stance, summary and evidence, or that the issue is graded."""
+    author = html.escape(load_corpus()[text_id].author)
+    position = load_positions().get((issue_id, text_id))
+    if position is None:
+        return f"<h4>{author}</h4><p><i>{html.escape(GRADED_MESSAGE)}</i></p>"
+    corpus = load_corpus()
+    quotes_by_paragraph: dict[str, list[str]] = {}  # one paragraph shown once, with all its quotes
+    for item in position.evidence:
+        quotes_by_paragraph.setdefault(item.paragraph, []).append(item.quote)
+    evidence = "".join(
+        f"<blockquote>{paragraph_html(corpus.paragraph(pid), quotes)}</blockquote>"
+        for pid, quotes in quotes_by_paragraph.items()
+    )
+    return (
+        f"<h4>{author}</h4>"
+        f"<p><b>Kit's reading:</b> {html.escape(stance_text(position.stance))}</p>"
+        f"{agreement_html(student, position)}"
+        f"<p>{html.escape(position.summary)}</p>" + (f"<p><b>Evidence</b></p>{evidence}" if evidence else "")
+    )
+
+
+@functools.cache
+def stance_map_output(issue_id: str, revealed: frozenset[str]) -> tuple[dict, ...]:
+    """The stance map with `issue_id` highlighted and only the `revealed` issues' stances drawn,
+    as Output-widget outputs (each combination built once)."""
+    import altair as alt
+
+    from peninsula.charts import stance_map
+
+    spec = stance_map(highlight=issue_id, revealed=revealed).to_dict()  # switches on the offline renderer
+    bundle, metadata = alt.renderers.get()(spec)
+    return ({"output_type": "display_data", "data": bundle, "metadata": metadata},)
+
+
+class Comparer(widgets.VBox):
+    """Both authors on one issue side by side; the student records a reading before revealing the kit's."""
+
+    def __init__(self, issue: str | None = None):
+        super().__init__()
+        corpus, codebook = load_corpus(), load_codebook()
+        issue = issue or next(iter(codebook.issues))
+        if issue not in codebook.issues:
+            raise KeyError(f"unknown issue {issue!r}; the codebook's issues are {', '.join(codebook.issues)}")
+        self.revealed = False
+        self.revealed_issues: set[str] = set()  # the stance map shows only these issues' stances
+        self.issue_choice = widgets.Dropdown(
+            options=[(i.name, i.id) for i in codebook.issues.values()], value=issue, description="Issue"
+        )
+        self.proposition = widgets.HTML()
+        stance_options = [("— your reading —", NO_READING)] + [(stance_text(s), s) for s in codebook.stances]
+        self.student_stances = {
+            text.id: widgets.Dropdown(options=stance_options, value=NO_READING, description="You read",
+                                      layout=widgets.Layout(width="95%"))
+            for text in corpus
+        }  # fmt: skip
+        self.panels = {text.id: widgets.HTML() for text in corpus}
+        self.reveal_button = widgets.Button(
+            description=REVEAL_LABEL,
+            button_style="info",
+            icon="eye",
+            layout=widgets.Layout(width="fit-content"),
+        )
+        self.stance_map_output = widgets.Output()
+        columns = [
+            widgets.VBox([self.student_stances[t.id], self.panels[t.id]], layout=widgets.Layout(width="50%"))
+            for t in corpus
+        ]
+        self.children = [
+            self.issue_choice,
+            self.proposition,
+            widgets.HBox(columns),
+            self.reveal_button,
+            self.stance_map_output,
+        ]
+        for issue_id in codebook.issues:  # build the maps before any reveal now, so a change is instant
+            stance_map_output(issue_id, frozenset())
+        self.issue_choice.observe(self._choose_issue, names="value")
+        for choice in self.student_stances.values():
+            choice.observe(self._change_reading, names="value")
+        self.reveal_button.on_click(lambda _button: self.reveal())
+        self._choose_issue()
+
+    @property
+    def issue(self) -> str:
+        return self.issue_choice.value
+
+    def _choose_issue(self, _change: object = None) -> None:
+        self.revealed = False
+        for choice in self.student_stances.values():
+            choice.value = NO_READING
+        issue = load_codebook().issues[self.issue]
+        self.proposition.value = f"<p><b>Proposition:</b> {html.escape(issue.proposition)}</p>"
+        self._render_panels()
+        self._draw_stance_map()
+
+    def _draw_stance_map(self) -> None:
+        self.stance_map_output.outputs = stance_map_output(self.issue, frozenset(self.revealed_issues))
+
+    def _change_reading(self, _change: object) -> None:
+        if self.revealed:  # keep the comparison with the kit's reading up to date
+            self._render_panels()
+
+    def reveal(self) -> None:
+        """Show the kit's reading (or, for a graded issue, only that it is graded)."""
+        self.revealed = True
+        self.revealed_issues.add(self.issue)
+        self._render_panels()
+        self._draw_stance_map()
+
+    def _render_panels(self) -> None:
+        for text_id, panel in self.panels.items():
+            if self.revealed:
+                panel.value = reading_html(self.issue, text_id, self.student_stances[text_id].value)
+            else:
+                panel.value = prompt_html(self.issue, text_id)
+
+
+def comparer(issue: str | None = None) -> Comparer:
+    """The position comparer, opened on `issue` (an issue id; default: the codebook's first issue)."""
+    return Comparer(issue)

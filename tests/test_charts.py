@@ -1,0 +1,207 @@
+"""The charts' Vega-Lite specs: marks, encodings, accessibility text, palette, and row counts
+checked against counts taken straight from the data files. One real `peninsula export-charts` run."""
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import altair as alt
+import pytest
+import yaml
+
+from peninsula import charts
+from peninsula.codebook import CODEBOOK_FILE, load_codebook
+from peninsula.positions import load_positions
+
+HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+CHART_NAMES = ["stance_map", "actor_mentions", "actor_strip", "timeline", "timeline_between_texts"]
+
+
+def timeline_file_events() -> list[dict]:
+    return yaml.safe_load(charts.TIMELINE_FILE.read_text(encoding="utf-8"))["events"]
+
+
+def layers(spec: dict) -> dict[str, dict]:
+    """A spec's unit charts by mark type (a single chart is its own only layer)."""
+    units = spec.get("layer", [spec])
+    return {unit["mark"]["type"]: unit for unit in units}
+
+
+def colours_in(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [c for value in node.values() for c in colours_in(value)]
+    if isinstance(node, list):
+        return [c for value in node for c in colours_in(value)]
+    return [node] if isinstance(node, str) and HEX.fullmatch(node) else []
+
+
+@pytest.fixture
+def specs(corpus) -> dict[str, dict]:
+    return {name: chart.to_dict() for name, chart in charts.all_charts().items()}
+
+
+def test_every_chart_is_titled_described_offline_and_in_the_palette(specs):
+    assert list(specs) == CHART_NAMES
+    assert alt.renderers.active == "mimetype"  # JupyterLab's built-in renderer: no CDN
+    for name, spec in specs.items():
+        title = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
+        assert title, name
+        assert len(spec["description"]) > 80, name
+        used = colours_in(spec)
+        assert used, name
+        assert set(used) <= set(charts.OKABE_ITO.values()), name
+
+
+def test_actor_colours_are_okabe_ito_and_distinct():
+    colours = [actor.colour for actor in load_codebook().actors.values()]
+    assert set(colours) <= set(charts.OKABE_ITO.values())
+    assert len(set(colours)) == len(colours)
+
+
+def test_stance_map_has_a_row_per_issue_and_author_and_hides_graded_stances(specs):
+    spec = specs["stance_map"]
+    assert spec["mark"]["type"] == "point"
+    encoding = spec["encoding"]
+    assert (encoding["x"]["field"], encoding["x"]["type"]) == ("stance", "ordinal")
+    assert (encoding["y"]["field"], encoding["y"]["type"]) == ("issue_name", "nominal")
+    assert encoding["color"]["field"] == encoding["shape"]["field"] == "author"
+    assert encoding["color"]["scale"]["range"] == list(charts.AUTHOR_COLOURS.values())
+    rows = spec["data"]["values"]
+    issues = yaml.safe_load(CODEBOOK_FILE.read_text(encoding="utf-8"))["issues"]
+    assert len(rows) == len(issues) * 2
+    open_issues = {issue for issue, _ in load_positions()}
+    for row in rows:
+        if row["issue"] in open_issues:
+            assert row["stance"] != charts.GRADED and row["summary"]
+        else:
+            assert (row["stance"], row["summary"]) == (charts.GRADED, "")
+            assert row["meaning"] == "graded in Assignment 2"
+
+
+def test_stance_map_highlights_the_chosen_issue(corpus):
+    spec = charts.stance_map(highlight="summit_diplomacy").to_dict()
+    assert spec["params"][0]["value"] == [{"issue": "summit_diplomacy"}]
+    assert spec["encoding"]["opacity"]["condition"]["param"] == spec["params"][0]["name"]
+    assert "Summit diplomacy" in spec["title"]["subtitle"]
+    with pytest.raises(KeyError, match=r"unknown issue 'summit'.*summit_diplomacy"):
+        charts.stance_map(highlight="summit")
+
+
+def test_actor_mentions_are_counts_per_1000_words(specs, corpus):
+    spec = specs["actor_mentions"]
+    assert spec["mark"]["type"] == "bar"
+    encoding = spec["encoding"]
+    assert (encoding["x"]["field"], encoding["x"]["type"]) == ("per_1000_words", "quantitative")
+    assert (encoding["y"]["field"], encoding["color"]["field"], encoding["row"]["field"]) == (
+        "actor",
+        "actor",
+        "author",
+    )
+    actors = load_codebook().actors.values()
+    assert encoding["color"]["scale"]["range"] == [a.colour for a in actors]
+    rows = spec["data"]["values"]
+    assert len(rows) == len(corpus.texts) * len(actors)
+    japan_in_trivedi = next(r for r in rows if r["author"] == "Trivedi" and r["actor"] == "Japan")
+    words = len(" ".join(p.text for p in corpus["trivedi"].paragraphs).split())
+    mentions = sum(
+        len(re.findall(r"\b(?:Japan|Japanese|Tokyo|Abe)\b", p.text)) for p in corpus["trivedi"].paragraphs
+    )
+    assert japan_in_trivedi["mentions"] == mentions > 0
+    assert japan_in_trivedi["per_1000_words"] == round(1000 * mentions / words, 1)
+
+
+def test_actor_strip_has_one_tick_per_mention(specs, corpus):
+    spec = specs["actor_strip"]
+    assert spec["mark"]["type"] == "tick"
+    encoding = spec["encoding"]
+    assert (encoding["x"]["field"], encoding["x"]["type"]) == ("position", "quantitative")
+    assert encoding["y"]["field"] == encoding["color"]["field"] == "actor"
+    rows = spec["data"]["values"]
+    codebook = load_codebook()
+    assert len(rows) == sum(sum(codebook.mention_counts(text).values()) for text in corpus)
+    assert all(0 <= row["position"] < 1 for row in rows)
+    first_trivedi = next(row for row in rows if row["author"] == "Trivedi")
+    assert first_trivedi["paragraph"] == "T1"
+
+
+def test_timeline_has_every_event_and_marks_both_publications(specs, corpus):
+    spec = specs["timeline"]
+    units = layers(spec)
+    assert set(units) == {"rect", "rule", "point"}
+    points = units["point"]
+    assert (points["encoding"]["y"]["field"], points["encoding"]["x"]["type"]) == ("event", "temporal")
+    assert points["encoding"]["color"]["field"] == points["encoding"]["shape"]["field"] == "referred_to_by"
+    file_events = timeline_file_events()
+    rows = points["data"]["values"]
+    # By default the axis starts in 2017; every earlier event is named in the subtitle instead.
+    events = charts.load_timeline()
+    assert len(file_events) == len(events)
+    shown = [e for e in events if e.end.year >= 2017]
+    assert len(rows) == len(shown) < len(events)
+    subtitle = " ".join(spec["title"]["subtitle"])
+    assert all(e.label in subtitle for e in events if e.end.year < 2017)
+    assert len(charts.timeline(start=None).to_dict()["layer"][2]["data"]["values"]) == len(events)
+    expected_refs = Counter(
+        {(): "neither", ("trivedi",): "Trivedi", ("cronin",): "Cronin"}.get(tuple(e["texts"]), "both")
+        for e, event in zip(file_events, events, strict=True)
+        if event.end.year >= 2017
+    )
+    assert Counter(row["referred_to_by"] for row in rows) == expected_refs
+    assert [row["start"] for row in rows] == sorted(row["start"] for row in rows)
+    after = [row["event"] for row in rows if row["event"].endswith("(after both texts)")]
+    latest = corpus["cronin"].date.iso
+    assert len(after) == sum(1 for e in file_events if str(e.get("date", e.get("start"))) > latest) > 0
+    publications = units["rect"]["data"]["values"]
+    assert [(p["text"], p["start"], p["end"]) for p in publications] == [
+        ("trivedi", "2018-04-01", "2018-04-30"),  # known only to the month: a band
+        ("cronin", "2019-01-14", "2019-01-14"),  # a known day: a line
+    ]
+    pompeo = next(row for row in rows if "Pompeo" in row["event"] and "secret" in row["event"])
+    assert pompeo["dates"] == "1 April 2018 (revealed 17 April 2018)"
+
+
+def test_timeline_window_keeps_only_the_events_between_the_texts(specs):
+    rows = layers(specs["timeline_between_texts"])["point"]["data"]["values"]
+    in_window = [
+        e for e in timeline_file_events() if "2018-04" <= str(e.get("date", e.get("start")))[:7] <= "2019-01"
+    ]
+    assert len(rows) == len(in_window)
+    with pytest.raises(ValueError, match="start '2019' comes after end '2018'"):
+        charts.timeline(start="2019", end="2018")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{date: 2018-13-01, label: x, texts: [], check: verified}", "bad date '2018-13-01'"),
+        (
+            "{date: 2018-01-01, label: x, texts: [kim], check: verified}",
+            "texts must be a list of trivedi, cronin",
+        ),
+        ("{date: 2018-01-01, label: x, texts: [], check: maybe}", "check must be one of verified, partly"),
+        ("{start: 2018-01-02, end: 2018-01-01, label: x, texts: [], check: verified}", "end must come after"),
+        ("{date: 2018-01-01, lable: x, texts: [], check: verified}", "unknown field"),
+    ],
+)
+def test_a_broken_timeline_entry_names_the_file_and_event(tmp_path, corpus, entry, message):
+    path = tmp_path / "timeline.yaml"
+    path.write_text(f"events:\n  - {entry}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
+        charts.load_timeline(path)
+    assert f"{path}: event 1" in str(error.value)
+
+
+def test_export_charts_writes_one_svg_per_chart(tmp_path):
+    command = Path(sys.executable).parent / "peninsula"
+    result = subprocess.run(
+        [command, "export-charts", "--format", "svg", "--out", tmp_path],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    written = sorted(tmp_path.glob("*.svg"))
+    assert [path.stem for path in written] == sorted(CHART_NAMES)
+    assert len(result.stdout.splitlines()) == len(CHART_NAMES)
+    for path in written:
+        assert f"wrote {path}" in result.stdout
+        assert "<svg" in path.read_text(encoding="utf-8")
