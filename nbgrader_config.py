@@ -19,3 +19,17 @@ c.Execute.timeout = 30
 EXCHANGE = COURSE_ROOT / ".exchange"
 EXCHANGE.mkdir(exist_ok=True)
 c.Exchange.root = str(EXCHANGE)
+
+# The graded assignments (course/who_must_act, course/comparing_positions) keep their answer dictionary
+# above a solution region, so the release needs no stub code there (the default stub raises).
+c.ClearSolutions.code_stub = {"python": ""}
+
+# A student who deletes a graded cell gets it back, graded, instead of a silent "needs manual grade".
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback shows scores and the hidden tests' printed per-item verdicts, never the hidden test source.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
 def _show_text(args: argparse.Namespace) -> int:
@@ -29,9 +30,27 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _build_assignments(args: argparse.Namespace) -> int:
+    from peninsula.assignments import write_assignments
+
+    for path in write_assignments():
+        print(f"wrote {path}")
+    return 0
+
+
+def _export_charts(args: argparse.Namespace) -> int:
+    from peninsula.charts import export_charts
+
+    for path in export_charts(Path(args.out), args.format):
+        print(f"wrote {path}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "texts": ("list the commentaries, or print one with its paragraph ids", _show_text),
     "check": ("validate the texts, codebook, positions and answer key", _check),
+    "export-charts": ("save every chart as SVG or PNG for handouts", _export_charts),
+    "build-assignments": ("write the graded assignments' notebooks from the answer key", _build_assignments),
 }
 
 
@@ -44,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (summary, _) in COMMANDS.items():
         commands.add_parser(name, help=summary, description=summary)
     commands.choices["texts"].add_argument("text", nargs="?", help="trivedi or cronin")
+    export = commands.choices["export-charts"]
+    export.add_argument("--format", choices=["svg", "png"], default="svg", help="file format (default: svg)")
+    export.add_argument("--out", default="exports", help="folder to write to (default: exports/)")
     return parser
 
 
