@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from key_leaks import fingerprints, leaks_in_files, leaks_in_text
 
+from peninsula.leaks import fingerprints, leaks_in_files, leaks_in_text
 from peninsula.recommendations import load_answer_key
 
 ROOT = Path(__file__).parents[1]

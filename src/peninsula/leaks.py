@@ -1,4 +1,4 @@
-"""Search student-facing files for anything from the instructor-only answer key.
+"""Search student-facing files (releases, feedback, the package) for anything from the answer key.
 
 A leak is: a recommendation id followed by its answer (codes, names or aliases, in any order and
 case), a digest of an answer, a rationale note or paraphrase, or a graded position's summary.
@@ -52,7 +52,7 @@ def fingerprints() -> tuple[dict[str, tuple[frozenset[str], ...]], frozenset[str
 
 
 def _answer_after(text: str, start: int) -> frozenset[str]:
-    """The actor set written right after an id (e.g. `"R08": "Seoul, Kim"`), if any."""
+    """The actor set written right after an id (e.g. `"R00": "Seoul, Kim"`), if any."""
     codebook = load_codebook()
     window = re.match(r"[^\w\n]{0,12}(?:actors[^\w\n]{0,6})?([^\n]{0,80})", text[start:])
     codes: set[str] = set()
