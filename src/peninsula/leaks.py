@@ -1,8 +1,10 @@
 """Search student-facing files (releases, feedback, the package) for anything from the answer key.
 
-A leak is: a recommendation id followed by its answer (codes, names or aliases, in any order and
-case), a digest of an answer, a rationale note or paraphrase, or a graded position's summary.
-Public quotes from the texts are not leaks.
+A leak is: a graded item's id followed by its answer (for recommendations: codes, names or
+aliases, in any order and case), a digest of an answer, a rationale note or paraphrase, or a graded
+position's summary. In a release or feedback, a quote that anchors an Assignment 2 item privately
+is a leak too (it points to the answer); the texts themselves of course contain every quote.
+The search reads the key at run time; this module holds none of it.
 """
 
 from __future__ import annotations
@@ -14,44 +16,63 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from peninsula.codebook import load_codebook
+from peninsula.grading import AUTHORS, PARTS, Answer, Item, load_items
+from peninsula.paths import answer_key_file
 from peninsula.positions import load_key_positions
 from peninsula.recommendations import load_answer_key
 
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".ipynb", ".txt", ".json", ".html", ".csv", ".cfg", ".toml"}
 ANSWER_SEPARATORS = re.compile(r"\s*(?:,|;|/|&|\band\b|\+)\s*")
+DIGESTS = ("md5", "sha1", "sha256")
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _answer_forms(actors: frozenset[str]) -> set[str]:
-    """The ways a program might serialise an actor set before hashing it."""
-    ordered = sorted(actors)
-    return {",".join(ordered), ", ".join(ordered), " ".join(ordered), json.dumps(ordered), str(ordered),
-            "|".join(ordered), ";".join(ordered)}  # fmt: skip
+def _answer_forms(item_id: str, answer: Answer) -> set[str]:
+    """The ways a program might write an answer down before hashing it."""
+    if isinstance(answer, frozenset):
+        ordered = sorted(answer)
+        texts = {sep.join(ordered) for sep in (",", ", ", " ", "|", ";")}
+        texts |= {json.dumps(ordered), str(ordered)}
+    else:
+        texts = {str(answer), json.dumps(answer), AUTHORS.get(answer, str(answer))}
+    return texts | {f"{item_id}{sep}{text}" for text in texts for sep in (":", "=", ": ")}
+
+
+def _graded_items() -> list[Item]:
+    return [item for assignment in PARTS for item in load_items(assignment)]
+
+
+def _private_quotes() -> set[str]:
+    """Quotes that anchor Assignment 2's items: they would point to the answer, so they stay in the key."""
+    key = yaml.safe_load(answer_key_file().read_text(encoding="utf-8")) or {}
+    public = {r.quote for r in load_answer_key()}
+    return {r["quote"] for part in ("attributions", "plan_b") for r in key.get(part) or ()} - public
 
 
 @functools.cache
-def fingerprints() -> tuple[dict[str, tuple[frozenset[str], ...]], frozenset[str]]:
-    """(id -> full-credit actor sets, forbidden literal strings) for the whole key."""
-    answers, literals = {}, set()
-    for item in load_answer_key():
-        answers[item.id] = item.full_credit_sets
-        literals.add(_normalise(item.action))
-        if item.note:
-            literals.add(_normalise(item.note))
-        for actors in item.full_credit_sets:
-            for form in _answer_forms(actors) | {f"{item.id}:{f}" for f in _answer_forms(actors)}:
-                for algorithm in ("md5", "sha1", "sha256"):
-                    literals.add(hashlib.new(algorithm, form.encode()).hexdigest())
-    for position in load_key_positions().values():
-        literals.add(_normalise(position.summary))
+def fingerprints() -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
+    """(graded id -> full-credit answers, forbidden literal strings) for the whole key."""
+    answers = {item.id: item.full_credit for item in _graded_items()}
+    literals = set()
+    for recommendation in load_answer_key():
+        literals.add(_normalise(recommendation.action))
+        if recommendation.note:
+            literals.add(_normalise(recommendation.note))
+    literals |= {_normalise(p.summary) for p in load_key_positions().values()}
+    for item_id, full_credit in answers.items():
+        for answer in full_credit:
+            for form in _answer_forms(item_id, answer):
+                literals |= {hashlib.new(name, form.encode()).hexdigest() for name in DIGESTS}
     return answers, frozenset(literals)
 
 
-def _answer_after(text: str, start: int) -> frozenset[str]:
+def _actors_after(text: str, start: int) -> frozenset[str]:
     """The actor set written right after an id (e.g. `"R00": "Seoul, Kim"`), if any."""
     codebook = load_codebook()
     window = re.match(r"[^\w\n]{0,12}(?:actors[^\w\n]{0,6})?([^\n]{0,80})", text[start:])
@@ -64,21 +85,34 @@ def _answer_after(text: str, start: int) -> frozenset[str]:
     return frozenset(codes)
 
 
-def leaks_in_text(text: str) -> list[str]:
+def _answer_follows(text: str, start: int, answer: Answer) -> bool:
+    if isinstance(answer, frozenset):
+        return _actors_after(text, start) == answer
+    shown = {str(answer), AUTHORS.get(answer, str(answer))}
+    after = text[start:]
+    return any(re.match(rf"[^\w\n]{{0,12}}{re.escape(v)}(?![\w-])", after, re.IGNORECASE) for v in shown)
+
+
+def leaks_in_text(text: str, assignment_material: bool = False) -> list[str]:
+    """Leaks in one text; `assignment_material` (a release or feedback) also forbids private quotes."""
     answers, literals = fingerprints()
-    found = [f"key text or digest: {literal[:60]!r}" for literal in literals if literal in _normalise(text)]
-    for match in re.finditer(r"\b(R\d{2})\b", text):
-        given = _answer_after(text, match.end())
-        if given and given in answers.get(match.group(1), ()):
+    if assignment_material:
+        literals |= {_normalise(q) for q in _private_quotes()}
+    flat = _normalise(text)
+    found = [f"key text or digest: {literal[:60]!r}" for literal in literals if literal in flat]
+    for match in re.finditer(r"\b([A-Z]\d{2})\b", text):
+        full_credit = answers.get(match.group(1), ())
+        if any(_answer_follows(text, match.end(), answer) for answer in full_credit):
             found.append(f"{match.group(1)} with its answer: {text[match.start() : match.end() + 40]!r}")
     return found
 
 
-def leaks_in_files(paths: Iterable[Path]) -> dict[Path, list[str]]:
+def leaks_in_files(paths: Iterable[Path], assignment_material: bool = False) -> dict[Path, list[str]]:
     report = {}
     for path in paths:
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
-            leaks = leaks_in_text(path.read_text(encoding="utf-8", errors="replace"))
+            text = path.read_text(encoding="utf-8", errors="replace")
+            leaks = leaks_in_text(text, assignment_material)
             if leaks:
                 report[path] = leaks
     return report
