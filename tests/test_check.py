@@ -90,6 +90,27 @@ def test_broken_answer_key_is_reported_with_file_and_item(data_copy, change, ite
     assert any(p.startswith(f"answer_key.yaml: {item}: ") and phrase in p for p in problems), problems
 
 
+def set_section(section, index, field, value):
+    return lambda data: data[section][index].__setitem__(field, value)
+
+
+@pytest.mark.parametrize(
+    ("change", "item", "phrase"),
+    [
+        (set_section("attributions", 0, "quote", "obsesses over trade surpluses"), "A01", "quote is not verbatim in T6"),
+        (set_section("attributions", 0, "author", "kim"), "A01", "author 'kim' is not one of"),
+        (set_section("plan_b", 0, "condition", "maybe"), "P01", "condition 'maybe' is not one of"),
+        (set_section("plan_b", 0, "paragraph", "C99"), "P01", "has no paragraph 'C99'"),
+        (set_section("evidence", 0, "accepted", ["T6", "X1"]), "E01", "accepted: 'X1' is not a paragraph id"),
+        (set_section("evidence", 0, "claim", ""), "E01", "missing field(s): claim"),
+    ],
+)
+def test_broken_assignment_2_items_are_reported(data_copy, change, item, phrase):
+    edit_yaml(data_copy.key, change)
+    problems = [str(p) for p in check_all(data_copy)]
+    assert any(p.startswith(f"answer_key.yaml: {item}: ") and phrase in p for p in problems), problems
+
+
 def test_worked_example_must_not_be_autograded(data_copy):
     edit_yaml(data_copy.worked_examples, set_field("W01", "autograde", True))
     assert "worked_examples.yaml: W01: a worked example is shown in lessons, so it must have autograde: false" in [

@@ -62,6 +62,8 @@ def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> l
     problems += check_recommendations(recommendation_files, corpus, codebook)
     position_files = [files.positions, *([files.key] if files.key else [])]
     problems += check_positions(position_files, corpus, codebook)
+    if files.key:
+        problems += check_assignment_items(files.key, corpus)
     return problems
 
 
@@ -172,6 +174,49 @@ def check_anchor(text_id: str, paragraph_id, quote, corpus: Corpus, report) -> N
         report("quote is empty")
     elif quote not in paragraph.text:
         report(f"quote is not verbatim in {paragraph_id}: {quote!r}")
+
+
+# Assignment 2's sections of the key: which fields each item needs, and its anchor.
+ASSIGNMENT_SECTIONS = {
+    "attributions": ("statement", "author", "paragraph", "quote"),
+    "plan_b": ("action", "condition", "paragraph", "quote"),
+    "evidence": ("claim", "accepted"),
+}
+
+
+def check_assignment_items(path: Path, corpus: Corpus) -> list[Problem]:
+    from peninsula.grading import PLAN_BRANCHES
+
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for section, fields in ASSIGNMENT_SECTIONS.items():
+        for index, record in enumerate(read_records(path, section)):
+            item = str(record.get("id", f"{section} #{index + 1}"))
+
+            def report(message: str, item: str = item) -> None:
+                problems.append(Problem(path, item, message))
+
+            if item in seen:
+                report("duplicate id")
+            seen.add(item)
+            missing = [f for f in fields if not record.get(f)]
+            if missing:
+                report(f"missing field(s): {', '.join(missing)}")
+                continue
+            if section == "attributions" and record["author"] not in TEXT_PREFIXES:
+                report(f"author {record['author']!r} is not one of {', '.join(TEXT_PREFIXES)}")
+                continue
+            if section == "plan_b" and record["condition"] not in PLAN_BRANCHES:
+                report(f"condition {record['condition']!r} is not one of {', '.join(PLAN_BRANCHES)}")
+            if "quote" in fields:
+                text_id = record["author"] if section == "attributions" else "cronin"
+                check_anchor(text_id, record["paragraph"], record["quote"], corpus, report)
+            for paragraph_id in record.get("accepted") or []:
+                try:
+                    corpus.paragraph(str(paragraph_id))
+                except KeyError as error:
+                    report(f"accepted: {error.args[0]}")
+    return problems
 
 
 def check_positions(paths: list[Path], corpus: Corpus, codebook: Codebook) -> list[Problem]:
