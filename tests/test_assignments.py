@@ -8,6 +8,7 @@ hidden tests read the instructor's answer key, as they do in the real course.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import re
@@ -331,3 +332,15 @@ def test_validate_shows_the_friendly_format_messages(course, tmp_path):
     assert "A01: no answer yet" in result.stdout
     assert "R08: 'Soth Korea' is not an actor name; did you mean South Korea?" in result.stdout
     assert "R09:" not in result.stdout and "not correct" not in result.stdout  # format only
+
+
+@pytest.mark.parametrize("assignment", [A1, A2])
+def test_every_grade_cell_follows_a_grade_or_solution_cell(assignment):
+    """nbgrader can restore a deleted grade cell only after a grade or solution cell: after a read-only
+    cell, OverwriteCells.add_missing_grade_cells raises KeyError and the submission fails."""
+    cells = json.loads(notebook_path(assignment).read_text(encoding="utf-8"))["cells"]
+    flags = [c["metadata"].get("nbgrader") for c in cells]
+    source_cells = [f for f in flags if f and (f.get("locked") or f.get("grade") or f.get("solution"))]
+    for previous, cell in itertools.pairwise(source_cells):
+        if cell.get("grade"):
+            assert previous.get("grade") or previous.get("solution"), (assignment, cell["grade_id"])

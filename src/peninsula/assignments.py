@@ -60,6 +60,13 @@ def _read_only(cell_id: str, markdown: str) -> dict:
     return _cell("markdown", cell_id, markdown, locked=True)
 
 
+def _question(cell_id: str, markdown: str) -> dict:
+    """A question right before a hand-graded answer cell. Not read-only on purpose: nbgrader 0.9
+    restores a deleted grade cell after the cell before it, and crashes if that one is a read-only
+    cell that is neither a grade nor a solution cell (OverwriteCells.add_missing_grade_cells)."""
+    return _cell("markdown", cell_id, markdown)
+
+
 def _comment(text: str, first: str, rest: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest)
 
@@ -166,7 +173,7 @@ cell counts: save the notebook after typing.
         _answer_cell("who_must_act", items),
         _check_cell(items),
         *(_hidden_cell("who_must_act", part, _points(items, part)) for part in PARTS["who_must_act"]),
-        _read_only("discussion_question", f"""
+        _question("discussion_question", f"""
 ## A hard case ({DISCUSSION_POINTS} points, graded by hand)
 
 These recommendations are left out of the automatic grading because they can be read more than one
@@ -232,7 +239,7 @@ explore the texts with the lessons' widgets, but only what you type in the answe
             _hidden_cell("comparing_positions", part, _points(items, part))
             for part in PARTS["comparing_positions"]
         ),
-        _read_only("essay_question", f"""
+        _question("essay_question", f"""
 ## Essay ({ESSAY_POINTS} points, graded by hand)
 
 Nine months separate the two commentaries. In 300 to 400 words, explain why Trivedi and Cronin

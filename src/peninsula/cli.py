@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from peninsula.pipeline import PipelineError
+
 
 def _show_text(args: argparse.Namespace) -> int:
     from peninsula.texts import load_corpus
@@ -46,11 +48,71 @@ def _export_charts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course(args: argparse.Namespace):
+    from peninsula.pipeline import Course
+
+    return Course(Path(args.course).resolve()) if args.course else Course()
+
+
+def _release(args: argparse.Namespace) -> int:
+    from peninsula.pipeline import release
+
+    target = release(_course(args), args.assignment, lms_zip=args.lms_zip)
+    where = "Upload this zip to your LMS" if args.lms_zip else "Released to the exchange"
+    print(f"Generated release/{args.assignment}; the leak check found nothing. {where}: {target}")
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from peninsula.pipeline import collect
+
+    collected = collect(_course(args), args.assignment, Path(args.downloads) if args.downloads else None)
+    print(f"Collected {len(collected.students)} student(s) into submitted/: {', '.join(collected.students)}")
+    if collected.unmatched:
+        print(f"{len(collected.unmatched)} file(s) could not be matched to a student; rename and re-run:")
+        print("\n".join(f"  {name}" for name in collected.unmatched))
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from peninsula.pipeline import grade, grade_log, status_table, write_grades
+
+    course = _course(args)
+    results = grade(course, args.assignment, show_progress=True)
+    print(status_table(results))
+    print(f"Grades with a status column: {write_grades(course, args.assignment, results)}")
+    print(f"nbgrader's log: {grade_log(course, args.assignment)}")
+    print(f"Feedback (hidden tests cleared): {course.folder('feedback')}; send it with "
+          f"`nbgrader release_feedback {args.assignment}` or from the LMS.")  # fmt: skip
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from peninsula.report import write_report
+
+    print(f"Class report (opens offline in a browser): {write_report(_course(args), args.assignment)}")
+    return 0
+
+
+def _demo_class(args: argparse.Namespace) -> int:
+    from peninsula.demo import describe, make_demo_class
+
+    course = _course(args)
+    students = make_demo_class(course, args.assignment, args.students, args.seed)
+    print(describe(students, args.assignment, course.root))
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "texts": ("list the commentaries, or print one with its paragraph ids", _show_text),
     "check": ("validate the texts, codebook, positions and answer key", _check),
     "export-charts": ("save every chart as SVG or PNG for handouts", _export_charts),
     "build-assignments": ("write the graded assignments' notebooks from the answer key", _build_assignments),
+    "release": ("generate the student version, check it for leaks, and publish it", _release),
+    "collect": ("collect submissions from the exchange, or from LMS downloads", _collect),
+    "grade": ("autograde, write feedback and grades, and show each student's status", _grade),
+    "report": ("write a class analytics page: scores, item difficulty, actor confusion", _report),
+    "demo-class": ("make a synthetic class in submitted/ to rehearse the cycle", _demo_class),
 }
 
 
@@ -66,6 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.choices["export-charts"]
     export.add_argument("--format", choices=["svg", "png"], default="svg", help="file format (default: svg)")
     export.add_argument("--out", default="exports", help="folder to write to (default: exports/)")
+    for name in ("release", "collect", "grade", "report", "demo-class"):
+        command = commands.choices[name]
+        command.add_argument("assignment", help="who_must_act or comparing_positions")
+        command.add_argument("--course", help="the course folder (default: this repository)")
+    commands.choices["release"].add_argument(
+        "--lms-zip", action="store_true", help="write a zip for an LMS instead of using the exchange"
+    )
+    commands.choices["collect"].add_argument(
+        "--from", dest="downloads", help="a folder or zip of submissions downloaded from an LMS"
+    )
+    demo = commands.choices["demo-class"]
+    demo.add_argument("--students", type=int, default=30, help="class size (default: 30)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible class")
     return parser
 
 
@@ -77,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return COMMANDS[args.command][1](args)
-    except (KeyError, ValueError, FileNotFoundError) as error:
+    except (KeyError, ValueError, FileNotFoundError, PipelineError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f"peninsula {args.command}: {message}", file=sys.stderr)
         return 2

@@ -1,0 +1,183 @@
+"""`peninsula report`: how the class did, for the instructor's debrief.
+
+Scores come from the gradebook. Per-item figures re-read each graded notebook's `answers` and score
+them with the same functions the hidden tests use, so the two always agree. Instructor-only: it
+reads the answer key.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from peninsula.grading import ANSWERS_VARIABLE, Item, item_credit, load_items, parse
+from peninsula.pipeline import Course, PipelineError
+
+NO_ACTOR = "(none)"
+
+
+@dataclass(frozen=True)
+class ClassData:
+    assignment: str
+    scores: dict[str, float]  # student -> total score in the gradebook
+    max_score: float
+    items: list[Item]
+    answers: dict[str, dict[str, object]]  # student -> item id -> normalised answer (or None)
+
+
+def read_answers(notebook_path: Path) -> dict[str, object]:
+    """The `answers` dictionary literal in a graded notebook ({} if it cannot be read as plain data)."""
+    try:
+        cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell.get("source", "")))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == ANSWERS_VARIABLE for t in node.targets
+            ):
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    return {}
+                return value if isinstance(value, dict) else {}
+    return {}
+
+
+def load_class(course: Course, assignment: str) -> ClassData:
+    api = course.api()
+    items = load_items(assignment)
+    scores, answers = {}, {}
+    with api.gradebook as gradebook:
+        max_score = gradebook.find_assignment(assignment).max_score
+        for submission in gradebook.assignment_submissions(assignment):
+            student = submission.student.id
+            graded = course.folder("autograded", student, assignment)
+            notebooks = sorted(graded.glob("*.ipynb"))
+            if not notebooks:
+                continue
+            scores[student] = submission.score
+            raw = {}
+            for notebook in notebooks:
+                raw |= read_answers(notebook)
+            answers[student] = {item.id: parse(item.id, raw.get(item.id, ""))[0] for item in items}
+    return ClassData(assignment, scores, max_score, items, answers)
+
+
+def item_difficulty(data: ClassData) -> list[dict]:
+    """Mean credit per item (1 = everyone right), with its quote or prompt."""
+    rows = []
+    for item in data.items:
+        credits = [item_credit(item, answers[item.id]) for answers in data.answers.values()]
+        mean = sum(credits) / len(credits) if credits else 0.0
+        rows.append({"item": item.id, "part": item.part, "mean_credit": round(mean, 3),
+                     "where": item.where or "", "prompt": item.prompt})  # fmt: skip
+    return rows
+
+
+def actor_confusion(data: ClassData) -> list[dict]:
+    """For recommendation items: how often students chose each actor where the key has each actor.
+
+    Every (key actor, chosen actor) pair of one answer counts once; an empty answer counts as (none).
+    """
+    counts: Counter[tuple[str, str]] = Counter()
+    for item in data.items:
+        if item.id[0] != "R":
+            continue
+        key = item.full_credit[0]
+        for answers in data.answers.values():
+            chosen = answers[item.id] or frozenset({NO_ACTOR})
+            for expected in key:
+                for actor in chosen:
+                    counts[(expected, actor)] += 1
+    return [{"key_actor": k, "chosen_actor": c, "count": n} for (k, c), n in sorted(counts.items())]
+
+
+def report_charts(data: ClassData) -> dict[str, object]:
+    """The report's Altair charts: score distribution, item difficulty, actor confusion."""
+    from peninsula import charts
+
+    charts.enable_offline()
+    import altair as alt
+
+    scores = [{"student": s, "score": v} for s, v in sorted(data.scores.items())]
+    difficulty = item_difficulty(data)
+    distribution = (
+        alt.Chart(alt.Data(values=scores)).mark_bar(color=charts.AUTHOR_COLOURS["trivedi"])
+        .encode(x=alt.X("score:Q", bin=alt.Bin(step=max(1, data.max_score / 10)), title="score"),
+                y=alt.Y("count():Q", title="students"))
+        .properties(title=f"Score distribution ({len(scores)} graded submissions, out of {data.max_score:g})",
+                    description="Histogram of total scores from the gradebook.", width=420, height=200)
+    )  # fmt: skip
+    items = (
+        alt.Chart(alt.Data(values=difficulty)).mark_bar(color=charts.AUTHOR_COLOURS["cronin"])
+        .encode(x=alt.X("item:N", sort=None, title="item"), y=alt.Y("mean_credit:Q", title="mean credit",
+                scale=alt.Scale(domain=[0, 1])), tooltip=["item:N", "where:N", "prompt:N", "mean_credit:Q"])
+        .properties(title="How hard each item was (mean credit, 1 = all right)", width=620, height=200,
+                    description="Bar chart of the mean credit students earned on each item.")
+    )  # fmt: skip
+    result = {"score_distribution": distribution, "item_difficulty": items}
+    confusion = actor_confusion(data)
+    if confusion:
+        result["actor_confusion"] = (
+            alt.Chart(alt.Data(values=confusion)).mark_rect()
+            .encode(x=alt.X("chosen_actor:N", title="actor students chose"),
+                    y=alt.Y("key_actor:N", title="actor in the key"),
+                    color=alt.Color("count:Q", scale=alt.Scale(scheme="viridis"), title="answers"),
+                    tooltip=["key_actor:N", "chosen_actor:N", "count:Q"])
+            .properties(title="Actor confusion: the key's actor against the actors students chose",
+                        description="Heat map counting, over all students and recommendation items, each "
+                        "pair of an actor in the key and an actor the student chose.", width=300, height=240)
+        )  # fmt: skip
+    return result
+
+
+def most_missed(data: ClassData, count: int = 8) -> list[dict]:
+    return sorted(item_difficulty(data), key=lambda row: row["mean_credit"])[:count]
+
+
+def write_report(course: Course, assignment: str) -> Path:
+    """exports/<assignment>-report.html: the charts, with Vega inlined once so the page opens offline,
+    and the most-missed items with their quotes, ready for a debrief."""
+    import vl_convert
+    from altair.utils._importers import vl_version_for_vl_convert
+
+    data = load_class(course, assignment)
+    if not data.scores:
+        raise PipelineError(f"no graded submissions of {assignment} yet; run `peninsula grade {assignment}`")
+    embeds = "".join(
+        f"<div id='{name}'></div>"
+        f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())});</script>"
+        for name, chart in report_charts(data).items()
+    )
+    missed = "".join(
+        f"<tr><td>{r['item']}</td><td>{r['mean_credit']:.2f}</td><td>{html.escape(r['where'])}</td>"
+        f"<td>{html.escape(r['prompt'])}</td></tr>"
+        for r in most_missed(data)
+    )
+    mean = sum(data.scores.values()) / len(data.scores)
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    target = course.folder("exports", f"{assignment}-report.html")
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{assignment}: class report"
+        f"</title><script type='module'>{bundle}</script></head>"
+        "<body style='font-family: sans-serif; max-width: 900px'>"
+        f"<h1>{assignment}: how the class did</h1>"
+        f"<p>{len(data.scores)} graded submissions; mean score {mean:.2f} of {data.max_score:g}.</p>"
+        f"{embeds}<h2>Most-missed items, for the debrief</h2><table border='1' cellpadding='4'>"
+        "<tr><th>item</th><th>mean credit</th><th>paragraph</th><th>quote or prompt</th></tr>"
+        f"{missed}</table></body></html>",
+        encoding="utf-8",
+    )
+    return target

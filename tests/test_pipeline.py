@@ -1,0 +1,231 @@
+"""The instructor pipeline, through the real `peninsula` and `nbgrader` commands and a real sqlite
+gradebook, in a temporary copy of the course."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from peninsula.grading import PARTS, load_items, model_answers, score_part
+from peninsula.leaks import leaks_in_text
+from peninsula.lms import match_submission
+from peninsula.pipeline import Course
+from peninsula.report import load_class, read_answers
+
+ROOT = Path(__file__).parents[1]
+BIN = Path(sys.executable).parent
+A1 = "who_must_act"
+CLASS_SIZE = 30
+
+
+def run(*command: str | Path, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        pytest.fail(f"{command} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def peninsula(*args: str, course: Path) -> subprocess.CompletedProcess:
+    return run(BIN / "peninsula", *args, "--course", course, cwd=course)
+
+
+def new_course(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    shutil.copytree(ROOT / "course", folder / "course")
+    return folder
+
+
+def read_grades(course: Path) -> list[dict]:
+    with (course / "exports" / f"{A1}-grades.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory) -> tuple[Path, str]:
+    course = new_course(tmp_path_factory.mktemp("demo") / "course")
+    peninsula("demo-class", A1, "--students", str(CLASS_SIZE), course=course)
+    return course, peninsula("grade", A1, course=course).stdout
+
+
+def test_every_student_of_the_demo_class_is_accounted_for(graded_class):
+    course, output = graded_class
+    rows = {row["student_id"]: row for row in read_grades(course)}
+    assert len(rows) == CLASS_SIZE
+    submitted = {p.name for p in (course / "submitted").iterdir()}
+    assert {s for s, row in rows.items() if row["status"] != "missing"} == submitted
+    statuses = {row["status"] for row in rows.values()}
+    assert statuses == {"needs manual grading", "failed", "missing"}
+    # The broken notebooks that nbgrader cannot grade fail with a reason; the rest are graded.
+    failed = {s: row["reason"] for s, row in rows.items() if row["status"] == "failed"}
+    assert failed == {
+        "demo001": "the notebook file is not valid JSON",
+        "demo003": "notebook who_must_act.ipynb not submitted; found who_must_act_final.ipynb instead (renamed?)",
+    }
+    for recovered in ("demo002", "demo004", "demo005", "demo006"):  # deleted cells, loop, stderr, edited tests
+        assert rows[recovered]["status"] == "needs manual grading", recovered
+    assert {s for s, row in rows.items() if row["status"] == "missing"} == {"demo015", "demo030"}
+    assert "28 needs manual grading" not in output and f"({CLASS_SIZE} students)" in output
+
+
+def test_failed_and_missing_are_never_a_plain_zero(graded_class):
+    course, _ = graded_class
+    for row in read_grades(course):
+        if row["status"] in ("failed", "missing"):
+            assert row["score"] == "" and row["reason"], row
+        else:
+            assert float(row["score"]) >= 0 and row["max_score"] == "40"
+
+
+def test_feedback_exists_for_every_graded_student_and_holds_no_key(graded_class):
+    course, _ = graded_class
+    graded = [row["student_id"] for row in read_grades(course) if row["status"] == "needs manual grading"]
+    for student in graded:
+        feedback = course / "feedback" / student / A1 / f"{A1}.html"
+        text = feedback.read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden_test(" not in text
+        assert leaks_in_text(text, assignment_material=True) == [], student
+
+
+def test_the_edited_test_cell_was_restored(graded_class):
+    course, _ = graded_class
+    graded = json.loads((course / "autograded" / "demo006" / A1 / f"{A1}.ipynb").read_text())
+    assert not any("full_marks = True" in "".join(c["source"]) for c in graded["cells"])
+
+
+def test_rerun_keeps_manual_grades_and_rows(graded_class):
+    course, _ = graded_class
+    api = Course(course).api()
+    with api.gradebook as gradebook:
+        grade = gradebook.find_grade("discussion", A1, A1, "demo007")
+        grade.manual_score = 4  # what the Formgrader does when a grader saves a score
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+    peninsula("grade", A1, course=course)
+    first = read_grades(course)
+    peninsula("grade", A1, course=course)
+    second = read_grades(course)
+    assert first == second and len(second) == CLASS_SIZE
+    row = next(r for r in second if r["student_id"] == "demo007")
+    assert row["status"] == "graded"
+    with api.gradebook as gradebook:
+        assert gradebook.find_grade("discussion", A1, A1, "demo007").manual_score == 4
+
+
+def test_report_numbers_match_the_gradebook(graded_class):
+    course, _ = graded_class
+    output = peninsula("report", A1, course=course).stdout
+    report = course / "exports" / f"{A1}-report.html"
+    assert str(report) in output
+    page = report.read_text(encoding="utf-8")
+    # Three charts, with Vega inlined: nothing is loaded from a CDN, so it opens offline.
+    assert page.count("vegaEmbed('#") == 3 and "<script src" not in page and "cdn.jsdelivr" not in page
+    data = load_class(Course(course), A1)
+    api = Course(course).api()
+    with api.gradebook as gradebook:
+        for student, score in data.scores.items():
+            submission = gradebook.find_submission(A1, student)
+            assert score == submission.score
+            raw = read_answers(course / "autograded" / student / A1 / f"{A1}.ipynb")
+            for part in PARTS[A1]:
+                cell = gradebook.find_grade(f"hidden_{part}", A1, A1, student)
+                expected, _ = score_part(load_items(A1, part), raw, cell.max_score)
+                assert cell.auto_score == pytest.approx(expected), (student, part)
+    mean = sum(data.scores.values()) / len(data.scores)
+    assert f"mean score {mean:.2f} of 40" in page
+
+
+def test_the_exchange_cycle_with_a_resubmission(tmp_path):
+    course = new_course(tmp_path / "course")
+    home = tmp_path / "student"
+    home.mkdir()
+    exchange = [f"--Exchange.root={course / '.exchange'}", "--CourseDirectory.course_id=peninsula"]
+    assert "leak check found nothing" in peninsula("release", A1, course=course).stdout
+    run(BIN / "nbgrader", "fetch_assignment", A1, *exchange, cwd=home)
+    notebook_file = home / A1 / f"{A1}.ipynb"
+
+    def answer(count: int) -> None:
+        notebook = nbformat.read(notebook_file, as_version=4)
+        right = model_answers(A1)
+        cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answers")
+        for item_id in list(right)[:count]:
+            cell.source = cell.source.replace(f'"{item_id}": ""', f'"{item_id}": {json.dumps(right[item_id])}')
+        nbformat.write(notebook, notebook_file)
+        run(BIN / "nbgrader", "submit", A1, *exchange, cwd=home)
+
+    def graded_score() -> float:
+        peninsula("collect", A1, course=course)
+        peninsula("grade", A1, course=course)
+        (row,) = read_grades(course)
+        return float(row["score"])
+
+    answer(5)
+    first = graded_score()
+    assert first > 0
+    answer(20)  # a resubmission replaces the first one
+    assert graded_score() > first
+    run(BIN / "nbgrader", "release_feedback", A1, cwd=course)
+    run(BIN / "nbgrader", "fetch_feedback", A1, *exchange, cwd=home)
+    (feedback,) = (home / A1 / "feedback").glob(f"*/{A1}.html")
+    assert leaks_in_text(feedback.read_text(encoding="utf-8"), assignment_material=True) == []
+
+
+LMS_NAMES = {
+    "demo001": "demo001_1001_5001_who_must_act.ipynb",  # Canvas
+    "demo002": "demo002_LATE_1002_5002_who_must_act-1.ipynb",  # Canvas, late resubmission
+    "demo003": "Demo Three_1003_assignsubmission_file_who_must_act.ipynb",  # Moodle
+    "demo004": "Who Must Act_demo004_attempt_2026-09-01-12-00-00_who_must_act.ipynb",  # Blackboard
+}
+
+
+def test_the_lms_cycle_through_zip_collect(tmp_path):
+    course = new_course(tmp_path / "course")
+    peninsula("demo-class", A1, "--students", "5", course=course)
+    downloads = tmp_path / "downloads.zip"
+    with zipfile.ZipFile(downloads, "w") as archive:
+        for student, name in LMS_NAMES.items():
+            archive.write(course / "submitted" / student / A1 / f"{A1}.ipynb", name)
+        archive.writestr("notes from the LMS.txt", "not a notebook")
+        archive.writestr("demo005_1005_5005_my_essay.ipynb", "{}")
+    shutil.rmtree(course / "submitted")
+    output = peninsula("collect", A1, "--from", str(downloads), course=course).stdout
+    # Moodle names students in full; "Demo Three" becomes the id demo_three.
+    assert "Collected 4 student(s) into submitted/: demo001, demo002, demo004, demo_three" in output
+    assert "notes from the LMS.txt (not a notebook)" in output
+    assert "demo005_1005_5005_my_essay.ipynb (not one of who_must_act.ipynb)" in output
+    peninsula("grade", A1, course=course)
+    rows = {row["student_id"]: row["status"] for row in read_grades(course)}
+    assert rows["demo_three"] == rows["demo001"] == "needs manual grading"
+
+
+@pytest.mark.parametrize(
+    ("path", "student", "notebook", "system"),
+    [
+        ("smithj_123_456_who_must_act.ipynb", "smithj", "who_must_act.ipynb", "Canvas"),
+        ("smithj_LATE_123_456_who_must_act-2.ipynb", "smithj", "who_must_act.ipynb", "Canvas"),
+        ("Ada Lovelace_77_assignsubmission_file_/who_must_act.ipynb", "ada_lovelace", "who_must_act.ipynb", "Moodle"),
+        ("A1_jdoe_attempt_2026-01-30-15-00-00_who_must_act.ipynb", "jdoe", "who_must_act.ipynb", "Blackboard"),
+        ("jdoe/who_must_act (1).ipynb", "jdoe", "who_must_act.ipynb", "folder"),
+        ("jdoe/renamed.ipynb", "jdoe", None, "folder"),
+    ],
+)
+def test_lms_file_names_are_matched(path, student, notebook, system):
+    found = match_submission(path, {"who_must_act.ipynb"})
+    assert (found.student_id, found.notebook, found.system) == (student, notebook, system)
+
+
+def test_an_unknown_assignment_is_a_clear_error(tmp_path):
+    course = new_course(tmp_path / "course")
+    result = run(BIN / "peninsula", "grade", "ps1", "--course", course, cwd=course, check=False)
+    assert result.returncode == 2
+    assert "no assignment 'ps1' in course/" in result.stderr and "who_must_act" in result.stderr
