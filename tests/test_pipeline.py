@@ -229,3 +229,18 @@ def test_an_unknown_assignment_is_a_clear_error(tmp_path):
     result = run(BIN / "peninsula", "grade", "ps1", "--course", course, cwd=course, check=False)
     assert result.returncode == 2
     assert "no assignment 'ps1' in course/" in result.stderr and "who_must_act" in result.stderr
+
+
+def test_the_instructor_notebook_shows_the_same_charts(graded_class):
+    from nbclient import NotebookClient
+
+    course, _ = graded_class
+    notebook = nbformat.read(ROOT / "course" / "class_report.ipynb", as_version=4)
+    parameters = next(c for c in notebook.cells if c.source.startswith("ASSIGNMENT ="))
+    parameters.source = f'ASSIGNMENT = "{A1}"\nCOURSE_FOLDER = {str(course)!r}'
+    NotebookClient(notebook, kernel_name="python3", timeout=120).execute()
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+    charts = [o for o in outputs if "application/vnd.vegalite.v5+json" in o.get("data", {})]
+    assert len(charts) == 3
+    assert any("most" in str(o.get("data", {})).lower() or "<table" in str(o.get("data", {})) for o in outputs)

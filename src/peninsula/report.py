@@ -146,6 +146,17 @@ def most_missed(data: ClassData, count: int = 8) -> list[dict]:
     return sorted(item_difficulty(data), key=lambda row: row["mean_credit"])[:count]
 
 
+def missed_table_html(data: ClassData) -> str:
+    """The most-missed items as an HTML table, with their paragraph and quote (or prompt)."""
+    rows = "".join(
+        f"<tr><td>{r['item']}</td><td>{r['mean_credit']:.2f}</td><td>{html.escape(r['where'])}</td>"
+        f"<td>{html.escape(r['prompt'])}</td></tr>"
+        for r in most_missed(data)
+    )
+    return ("<table border='1' cellpadding='4'><tr><th>item</th><th>mean credit</th><th>paragraph</th>"
+            f"<th>quote or prompt</th></tr>{rows}</table>")  # fmt: skip
+
+
 def write_report(course: Course, assignment: str) -> Path:
     """exports/<assignment>-report.html: the charts, with Vega inlined once so the page opens offline,
     and the most-missed items with their quotes, ready for a debrief."""
@@ -160,11 +171,6 @@ def write_report(course: Course, assignment: str) -> Path:
         f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())});</script>"
         for name, chart in report_charts(data).items()
     )
-    missed = "".join(
-        f"<tr><td>{r['item']}</td><td>{r['mean_credit']:.2f}</td><td>{html.escape(r['where'])}</td>"
-        f"<td>{html.escape(r['prompt'])}</td></tr>"
-        for r in most_missed(data)
-    )
     mean = sum(data.scores.values()) / len(data.scores)
     bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
     target = course.folder("exports", f"{assignment}-report.html")
@@ -175,9 +181,7 @@ def write_report(course: Course, assignment: str) -> Path:
         "<body style='font-family: sans-serif; max-width: 900px'>"
         f"<h1>{assignment}: how the class did</h1>"
         f"<p>{len(data.scores)} graded submissions; mean score {mean:.2f} of {data.max_score:g}.</p>"
-        f"{embeds}<h2>Most-missed items, for the debrief</h2><table border='1' cellpadding='4'>"
-        "<tr><th>item</th><th>mean credit</th><th>paragraph</th><th>quote or prompt</th></tr>"
-        f"{missed}</table></body></html>",
+        f"{embeds}<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</body></html>",
         encoding="utf-8",
     )
     return target
