@@ -7,10 +7,12 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # JupyterLab refuses to start as root without this flag (CI and containers run as root).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# nbgrader runs helper programs (alembic) from PATH, so the environment's bin folder goes first.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The first lesson, or README until lessons exist.
 FIRST_PAGE := $(firstword $(sort $(wildcard notebooks/01_*.ipynb)) README.md)
 
-.PHONY: lab test check clean
+.PHONY: lab test check bench clean
 
 lab: $(VENV)/.installed-lab
 	@echo "Starting JupyterLab at the course root. Open the URL printed below (Ctrl-C stops it)."
@@ -22,6 +24,11 @@ test: $(VENV)/.installed-test
 
 check: $(VENV)/.installed-lab
 	$(BIN)/peninsula check
+
+# Performance figures, outside the test suite (about 4 minutes): prints the table and writes
+# bench/results.json and bench/results.md.
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Peninsula needs Python 3.11 or newer; set PYTHON=python3.11")'

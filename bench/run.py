@@ -1,0 +1,359 @@
+"""`make bench`: the kit's performance figures, each against a floor measured in the same run.
+
+Every figure comes from fresh processes (a new Python or a new kernel per repetition), timed with
+time.perf_counter; a figure is the median of its repetitions. Ratios divide by a floor measured
+a few seconds earlier on the same machine, so they hold on a busy machine where absolute seconds
+do not. Writes bench/results.json (all raw timings) and bench/results.md (the table), and prints
+the table. Run a part alone with `python bench/run.py imports` (parts: see PARTS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+BIN = Path(sys.executable).parent
+ASSIGNMENTS = ("who_must_act", "comparing_positions")
+HEAVY = ("altair", "ipywidgets", "jsonschema", "nbgrader")
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: Recorded once, before the jsonschema cap (see README "Performance"): a clean clone no longer has
+#: the slow import, so the "before" side cannot be measured live.
+BEFORE_FIX = json.loads((BENCH / "before_fix.json").read_text(encoding="utf-8"))
+
+IMPORT_REPEATS = 7
+KERNEL_REPEATS = 3
+LESSON_REPEATS = 5
+AUTOGRADE_STUDENTS = 8  # per timed autograde call; the per-submission figure divides by K - 1
+AUTOGRADE_ROUNDS = 3
+WIDGET_INTERACTIONS = 200
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+# ------------------------------------------------------------------ fresh Python processes
+
+
+def import_seconds(module: str) -> float:
+    """Seconds `import module` takes in a fresh interpreter (the interpreter's own start excluded)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(done.stdout)
+
+
+def imports() -> dict:
+    modules = ["peninsula", "peninsula.grading", "altair", "jsonschema", "ipywidgets"]
+    runs = {m: [import_seconds(m) for _ in range(IMPORT_REPEATS)] for m in modules}
+    return {m: {"median_s": median(times), "runs_s": times} for m, times in runs.items()}
+
+
+# ------------------------------------------------------------------ fresh kernels
+
+
+def notebook_client(notebook: nbformat.NotebookNode, folder: Path) -> NotebookClient:
+    resources = {"metadata": {"path": str(folder)}}  # the kernel starts in the notebook's folder
+    return NotebookClient(notebook, kernel_name="python3", timeout=300, resources=resources)  # errors raise
+
+
+def run_all_seconds(path: Path) -> float:
+    """Run All in a fresh kernel, kernel start included (what a student waits for)."""
+    notebook = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    notebook_client(notebook, path.parent).execute(stderr=subprocess.DEVNULL)  # hides the kernel's log
+    return time.perf_counter() - start
+
+
+def code_notebook(source: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+
+
+def cells_seconds(path: Path) -> tuple[float, list[str]]:
+    """The notebook's own kernel work: every cell, timed after the kernel is up, and the heavy
+    modules the kernel had loaded by the end."""
+    notebook = nbformat.read(path, as_version=4)
+    client = notebook_client(notebook, path.parent)
+    loaded_heavy = f"[m for m in {HEAVY!r} if m in sys.modules]"
+    probe = nbformat.v4.new_code_cell(f"import json, sys; print(json.dumps({loaded_heavy}))")
+    cells = list(notebook.cells)
+    notebook.cells.append(probe)
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
+        start = time.perf_counter()
+        for index, cell in enumerate(cells):
+            client.execute_cell(cell, index)
+        seconds = time.perf_counter() - start
+        client.execute_cell(probe, len(cells))
+    loaded = json.loads(probe.outputs[0]["text"])
+    return seconds, loaded
+
+
+def paired(runs: list[float], floor_runs: list[float]) -> dict:
+    """Medians, and the ratio as the median of each run over the floor measured just before it: a
+    burst of load from other work on the machine then slows both sides of one ratio."""
+    return {
+        "median_s": median(runs),
+        "runs_s": runs,
+        "floor_s": median(floor_runs),
+        "floor_runs_s": floor_runs,
+        "ratio": median([run / floor for run, floor in zip(runs, floor_runs, strict=True)]),
+    }
+
+
+def lessons() -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_path = Path(tmp) / "floor.ipynb"
+        nbformat.write(code_notebook("import altair"), floor_path)
+        results = {}
+        for lesson in LESSONS:
+            floor_runs, runs = [], []
+            for _ in range(LESSON_REPEATS):
+                floor_runs.append(run_all_seconds(floor_path))
+                runs.append(run_all_seconds(lesson))
+            results[lesson.stem] = paired(runs, floor_runs)
+    return results
+
+
+# ------------------------------------------------------------------ nbgrader autograde
+
+
+def nbgrader(course: Path, *args: str) -> float:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.perf_counter()
+    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed in {course}:\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def submit(course: Path, assignment: str, students: list[str]) -> None:
+    """Hand in the source notebook (full marks) as each student."""
+    source = course / "course" / assignment / f"{assignment}.ipynb"
+    for name in students:
+        folder = course / "submitted" / name / assignment
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+        shutil.copy(source, folder / source.name)
+
+
+def autograde_seconds(course: Path, assignment: str, group: str, count: int) -> float:
+    """One `nbgrader autograde` over `count` newly handed-in students named `group`_0, `group`_1, ..."""
+    submit(course, assignment, [f"{group}_{n}" for n in range(count)])
+    seconds = nbgrader(course, "autograde", assignment, f"--student={group}_*")  # a glob: only this group
+    graded = list((course / "autograded").glob(f"{group}_*/{assignment}/{assignment}.ipynb"))
+    if len(graded) != count:
+        raise RuntimeError(f"autograde graded {len(graded)} of the {count} submissions of {group}")
+    return seconds
+
+
+def autograde() -> dict:
+    """Per submission = (autograde of K new students - autograde of 1 new student) / (K - 1): the
+    difference cancels nbgrader's fixed start-up (the app, the gradebook, the preprocessors)."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Path(tmp)
+        shutil.copy(ROOT / "nbgrader_config.py", course)
+        for assignment in ASSIGNMENTS:  # the key stays in the kit's course/, where grading reads it
+            shutil.copytree(ROOT / "course" / assignment, course / "course" / assignment)
+        for assignment in ASSIGNMENTS:
+            nbgrader(course, "generate_assignment", assignment)
+            source = course / "course" / assignment / f"{assignment}.ipynb"
+            floor_runs, ones, manys = [], [], []
+            for round_ in range(AUTOGRADE_ROUNDS):  # interleaved, so a burst of load hits every kind
+                floor_runs.append(run_all_seconds(source))
+                ones.append(autograde_seconds(course, assignment, f"{assignment}{round_}_alone", 1))
+                group, count = f"{assignment}{round_}_class", AUTOGRADE_STUDENTS
+                manys.append(autograde_seconds(course, assignment, group, count))
+            per_submission_runs = [(m - o) / (count - 1) for o, m in zip(ones, manys, strict=True)]
+            results[assignment] = {
+                **paired(per_submission_runs, floor_runs),
+                "autograde_1_student_runs_s": ones,
+                f"autograde_{count}_students_runs_s": manys,
+                "fixed_startup_s": median(ones) - median(per_submission_runs),
+            }
+    return results
+
+
+def graded_kernel_work() -> dict:
+    results = {}
+    for assignment in ASSIGNMENTS:
+        path = ROOT / "course" / assignment / f"{assignment}.ipynb"
+        runs = [cells_seconds(path) for _ in range(KERNEL_REPEATS)]
+        results[assignment] = {
+            "median_s": median([seconds for seconds, _ in runs]),
+            "runs_s": [seconds for seconds, _ in runs],
+            "heavy_modules_loaded": runs[-1][1],
+        }
+    return results
+
+
+def parallel_grading() -> dict:
+    """Figure 4 waits for `peninsula grade --jobs N` and `peninsula demo-class` (being built)."""
+    return {"status": "not measured yet: needs peninsula grade --jobs"}
+
+
+# ------------------------------------------------------------------ widgets, inside a real kernel
+
+WIDGET_PROBE = """
+import json, statistics, time
+from peninsula.widgets import Comparer, Reader
+
+def timed(control, values, count):
+    times = []
+    for n in range(count):
+        start = time.perf_counter()
+        control.value = values[n % len(values)]
+        times.append(time.perf_counter() - start)
+    return times
+
+reader = Reader("trivedi")
+reader_times = []
+for control in (reader.actor_choice, reader.issue_choice):
+    values = [value for _label, value in control.options]
+    reader_times += timed(control, values, COUNT // 4)
+reader_times += timed(reader.search, ["Korea", "al", "summit", ""], COUNT // 4)
+reader_times += timed(reader.text_choice, ["cronin", "trivedi"], COUNT // 4)
+comparer = Comparer()
+issues = [value for _label, value in comparer.issue_choice.options]
+comparer_times = timed(comparer.issue_choice, issues, COUNT)
+print(json.dumps({"reader": reader_times, "comparer": comparer_times}))
+"""
+
+
+def widgets() -> dict:
+    notebook = code_notebook(WIDGET_PROBE.replace("COUNT", str(WIDGET_INTERACTIONS)))
+    notebook_client(notebook, ROOT / "notebooks").execute(stderr=subprocess.DEVNULL)
+    times = json.loads(next(o["text"] for o in notebook.cells[0].outputs if o.get("name") == "stdout"))
+    return {
+        name: {"p50_ms": 1000 * percentile(ms, 0.5), "p95_ms": 1000 * percentile(ms, 0.95), "n": len(ms)}
+        for name, ms in times.items()
+    }
+
+
+PARTS: dict[str, Callable[[], dict]] = {
+    "imports": imports,
+    "widgets": widgets,
+    "graded_kernel_work": graded_kernel_work,
+    "lessons": lessons,
+    "autograde": autograde,
+    "parallel_grading": parallel_grading,
+}
+
+
+# ------------------------------------------------------------------ the table
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def table(results: dict) -> str:
+    rows = ["| Figure | Measured | Floor | Ratio | Target | |", "| --- | --- | --- | --- | --- | --- |"]
+    for assignment, f in results.get("autograde", {}).items():
+        rows.append(
+            f"| Autograde per submission, {assignment} | {f['median_s']:.2f} s | "
+            f"{f['floor_s']:.2f} s | {f['ratio']:.2f}× | ≤ 1.15× | {verdict(f['ratio'] <= 1.15)} |"
+        )
+    for assignment, f in results.get("graded_kernel_work", {}).items():
+        heavy = ", ".join(f["heavy_modules_loaded"]) or "none"
+        rows.append(
+            f"| Graded notebook's kernel work, {assignment} (heavy modules loaded: {heavy}) | "
+            f"{f['median_s']:.2f} s | | | ≤ 0.3 s | {verdict(f['median_s'] <= 0.3)} |"
+        )
+    for lesson, f in results.get("lessons", {}).items():
+        rows.append(
+            f"| Run All, {lesson} | {f['median_s']:.2f} s | {f['floor_s']:.2f} s | {f['ratio']:.2f}× | "
+            f"≤ 1.3× | {verdict(f['ratio'] <= 1.3)} |"
+        )
+    if "parallel_grading" in results:
+        status = results["parallel_grading"]["status"]
+        rows.append(f"| `peninsula grade --jobs N` vs sequential | {status} | | | | |")
+    for name, f in results.get("widgets", {}).items():
+        rows.append(
+            f"| Widget interaction, {name.capitalize()} (p50 / p95 of {f['n']}) | "
+            f"{f['p50_ms']:.1f} / {f['p95_ms']:.1f} ms | | | p95 ≤ 20 ms | {verdict(f['p95_ms'] <= 20)} |"
+        )
+    if "imports" in results:
+        found = results["imports"]
+        rows.append(
+            f"| `import peninsula` | {1000 * found['peninsula']['median_s']:.0f} ms | | | ≤ 0.3 s | "
+            f"{verdict(found['peninsula']['median_s'] <= 0.3)} |"
+        )
+        grading_ms = 1000 * found["peninsula.grading"]["median_s"]
+        rows.append(f"| `import peninsula.grading` (graded notebooks) | {grading_ms:.0f} ms | | | | |")
+        for module in ("altair", "jsonschema"):
+            before = BEFORE_FIX["imports"][module]["median_s"]
+            rows.append(
+                f"| `import {module}`: before → after the jsonschema cap | {before:.2f} s → "
+                f"{found[module]['median_s']:.2f} s | | {found[module]['median_s'] / before:.2f}× | | |"
+            )
+    return "\n".join(rows)
+
+
+NOTES = """\
+How to read it. Seconds are medians over fresh processes or fresh kernels; a ratio is the median of
+each run divided by its floor, measured just before it in the same run. Load average (1 min) at the
+start and end of this run: {load}; other work on the machine makes single runs swing by 2x or more.
+- Autograde per submission: one `nbgrader autograde` over {k} new students minus one over a single new
+  student, divided by {k1}, in {rounds} rounds; the difference cancels nbgrader's fixed start-up (in
+  results.json). Each student hands in the source notebook (full marks). Floor: nbclient running the
+  same notebook in a fresh kernel.
+- Graded notebook's kernel work: every cell of the source notebook, hidden tests included, timed after
+  the kernel is up. "Heavy modules loaded" lists which of altair, ipywidgets, jsonschema and nbgrader
+  the kernel had imported by the end.
+- Run All: nbclient runs the whole lesson in a fresh kernel, kernel start included. Floor: a fresh
+  kernel running only `import altair`.
+- Widget interaction: the kernel-side time of setting a control's `.value` (the observers and the
+  widget messages they send), in a real kernel; the browser's drawing is not included.
+- Imports: `import X` timed inside a fresh interpreter. "Before" was recorded on {before_date} with
+  jsonschema {before_version}, before the cap below 4.25 (see README "Performance").
+"""
+
+
+def main(parts: list[str]) -> None:
+    started, load_at_start = time.perf_counter(), os.getloadavg()[0]
+    results = {}
+    for name in parts:
+        part_start = time.perf_counter()
+        results[name] = PARTS[name]()
+        print(f"{name}: {time.perf_counter() - part_start:.0f} s", file=sys.stderr, flush=True)
+    results["total_s"] = time.perf_counter() - started
+    results["load_average_1min"] = [load_at_start, os.getloadavg()[0]]
+    results["before_fix"] = BEFORE_FIX
+    text = table(results)
+    notes = NOTES.format(
+        load=" → ".join(f"{load:.1f}" for load in results["load_average_1min"]),
+        k=AUTOGRADE_STUDENTS, k1=AUTOGRADE_STUDENTS - 1, rounds=AUTOGRADE_ROUNDS,
+        before_date=BEFORE_FIX["recorded"], before_version=BEFORE_FIX["jsonschema"],
+    )  # fmt: skip
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if parts == list(PARTS):  # only a full run replaces the committed table
+        (BENCH / "results.md").write_text(f"{text}\n\n{notes}", encoding="utf-8")
+    print(text)
+    print(f"\n{notes}\n(whole run: {results['total_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(PARTS)
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown:
+        sys.exit(f"unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
+    main(chosen)
