@@ -78,7 +78,7 @@ def _grade(args: argparse.Namespace) -> int:
     from peninsula.pipeline import grade, grade_log, status_table, write_grades
 
     course = _course(args)
-    results = grade(course, args.assignment, show_progress=True)
+    results = grade(course, args.assignment, show_progress=True, jobs=args.jobs)
     print(status_table(results))
     print(f"Grades with a status column: {write_grades(course, args.assignment, results)}")
     print(f"nbgrader's log: {grade_log(course, args.assignment)}")
@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.choices["collect"].add_argument(
         "--from", dest="downloads", help="a folder or zip of submissions downloaded from an LMS"
+    )
+    commands.choices["grade"].add_argument(
+        "--jobs", type=int, default=1, help="students to grade at once, in separate processes (default: 1)"
     )
     demo = commands.choices["demo-class"]
     demo.add_argument("--students", type=int, default=30, help="class size (default: 30)")

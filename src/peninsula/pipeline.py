@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +60,12 @@ class Course:
 
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         config.CourseDirectory.root = str(self.root)
-        return NbGraderAPI(CourseDirectory(config=config), config=config)
+        coursedir = CourseDirectory(config=config)
+        if coursedir.db_url.startswith("sqlite") and "timeout=" not in coursedir.db_url:
+            # Parallel graders wait for sqlite's write lock instead of failing after 5 s.
+            config.CourseDirectory.db_url = f"{coursedir.db_url}?timeout=120"
+            coursedir = CourseDirectory(config=config)
+        return NbGraderAPI(coursedir, config=config)
 
     def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
         """Run the nbgrader command line in the course folder."""
@@ -246,27 +254,53 @@ def _output_to_log(log: Path) -> Iterator[object]:
             os.close(terminal_fd)
 
 
-def grade(course: Course, assignment: str, show_progress: bool = False) -> list[StudentResult]:
+def grade(course: Course, assignment: str, show_progress: bool = False, jobs: int = 1) -> list[StudentResult]:
     """Autograde what is new, generate feedback (hidden tests cleared), and return every student's
-    status. nbgrader's and the kernels' messages go to exports/<assignment>-grade.log."""
+    status. nbgrader's and the kernels' messages go to exports/<assignment>-grade.log.
+
+    With `jobs` > 1, students are graded in that many worker processes, each with its own
+    gradebook connection; every student is still graded exactly once."""
+    if jobs < 1:
+        raise PipelineError(f"--jobs must be 1 or more, not {jobs}")
     notebooks = course.notebooks(assignment)
-    api = course.api()
-    roster = roster_ids(api)
+    api = course.api()  # opens (and if need be creates) the gradebook before any worker starts
     submitted = submitted_students(course, assignment)
-    everyone = sorted(set(roster) | set(submitted))
-    results = []
+    everyone = sorted(set(roster_ids(api)) | set(submitted))
+    results = {s: StudentResult(s, MISSING, reason="no submission") for s in everyone if s not in submitted}
     log = grade_log(course, assignment)
     with _output_to_log(log) as terminal:
         report = progress_bar(terminal) if show_progress else None
-        for done, student in enumerate(everyone, 1):
-            if student not in submitted:
-                result = StudentResult(student, MISSING, reason="no submission")
-            else:
-                result = _grade_one(course, api, assignment, student, notebooks, log)
-            results.append(result)
+
+        def record(result: StudentResult) -> None:
+            results[result.student_id] = result
             if report:
-                report(done, len(everyone), student, result.status)
-    return results
+                report(len(results), len(everyone), result.student_id, result.status)
+
+        if jobs == 1:
+            for student in submitted:
+                record(_grade_one(course, api, assignment, student, notebooks, log))
+        else:
+            # "spawn": a forked worker would share the parent's open database connection.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+                futures = [
+                    pool.submit(_grade_in_worker, str(course.root), assignment, s, notebooks, str(log))
+                    for s in submitted
+                ]
+                for future in as_completed(futures):
+                    record(future.result())
+    return [results[s] for s in everyone]
+
+
+@functools.cache
+def _worker_api(root: str):
+    return Course(Path(root)).api()
+
+
+def _grade_in_worker(
+    root: str, assignment: str, student: str, notebooks: list[str], log: str
+) -> StudentResult:
+    return _grade_one(Course(Path(root)), _worker_api(root), assignment, student, notebooks, Path(log))
 
 
 def _grade_one(
