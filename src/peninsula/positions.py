@@ -6,6 +6,7 @@ only in the instructor's answer key (its `positions:` section, same format).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,9 @@ def read_position_records(path: Path) -> dict[str, dict[str, dict]]:
     return data.get("positions") or {}
 
 
+@functools.cache
 def load_positions(path: Path = POSITIONS_FILE) -> dict[tuple[str, str], Position]:
-    """(issue id, text id) -> Position, for every position in the file."""
+    """(issue id, text id) -> Position, for every position in the file (read once per file)."""
     return {
         (issue, text_id): Position(
             issue=issue,
