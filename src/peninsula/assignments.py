@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
-from peninsula.grading import AUTHORS, PARTS, PLAN_BRANCHES, Item, load_items
+from peninsula.grading import PARTS, PLAN_BRANCHES, Item, authors, load_items
 from peninsula.paths import course_root
 from peninsula.recommendations import load_answer_key
 
@@ -210,8 +210,8 @@ def _comparing_positions_cells(items: list[Item]) -> list[dict]:
         _read_only("intro", f"""
 # Assignment 2: Comparing positions
 
-{AUTHORS["trivedi"]} wrote in April 2018, before the first inter-Korean summit of that year;
-{AUTHORS["cronin"]} wrote on 14 January 2019, after the Singapore summit and with a second Trump–Kim
+{authors()["trivedi"]} wrote in April 2018, before the first inter-Korean summit of that year;
+{authors()["cronin"]} wrote on 14 January 2019, after the Singapore summit and with a second Trump–Kim
 summit in view. This assignment compares what each of them argues.
 
 **Part 1.** Each statement paraphrases a point made in one of the texts. Decide whose point it is.

@@ -59,7 +59,7 @@ def enable_offline() -> None:
 
 def surname(text_id: str) -> str:
     """How the charts name a text: its author's surname ("Trivedi", "Cronin")."""
-    return load_corpus()[text_id].author.split()[-1]
+    return load_corpus()[text_id].surname
 
 
 def _author_scale(shapes: bool = False) -> alt.Scale:

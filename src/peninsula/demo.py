@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
-from peninsula.grading import AUTHORS, PLAN_BRANCHES, STANCE_VALUES, Item, load_items
+from peninsula.grading import PLAN_BRANCHES, STANCE_VALUES, Item, authors, load_items
 from peninsula.pipeline import Course, PipelineError
 
 #: Ways a real submission breaks, and what the demo does to the notebook to imitate each.
@@ -70,9 +70,9 @@ def answer_for(item: Item, accuracy: float, rng: random.Random) -> object:
             return names[0][:-1] + "x"
         return codebook.actors[rng.choice([c for c in codebook.actors if c not in right])].name
     if roll < accuracy:
-        return AUTHORS.get(right, right) if kind == "A" else right
+        return authors().get(right, right) if kind == "A" else right
     if kind == "A":
-        return next(name for key, name in AUTHORS.items() if key != right)
+        return next(name for key, name in authors().items() if key != right)
     if kind == "S":
         if right == NOT_ADDRESSED:
             return rng.choice(STANCE_VALUES)

@@ -58,7 +58,6 @@ PARTS: dict[str, tuple[str, ...]] = {
     "who_must_act": ("trivedi", "cronin"),
     "comparing_positions": ("attributions", "stances", "plan_b", "evidence"),
 }
-AUTHORS = {"trivedi": "Trivedi", "cronin": "Cronin"}
 PLAN_BRANCHES = {
     "success": "the summit succeeds",
     "unproductive": "talks are unproductive",
@@ -127,10 +126,10 @@ def parse_author(raw: object) -> tuple[str | None, list[str]]:
     if not isinstance(raw, str):
         return None, [f"{_describe(raw)} is not an author; type \"Trivedi\" or \"Cronin\""]
     words = normalise_name(raw).split()
-    for text_id in AUTHORS:
+    for text_id in authors():
         if words and words[-1] == text_id:
             return text_id, []
-    return None, [f"{raw!r} is not one of the authors{_closest(raw, list(AUTHORS.values()))}"]
+    return None, [f"{raw!r} is not one of the authors{_closest(raw, list(authors().values()))}"]
 
 
 def parse_stance(raw: object) -> tuple[int | str | None, list[str]]:
@@ -167,6 +166,12 @@ def parse_paragraph(raw: object) -> tuple[str | None, list[str]]:
             return f"{prefix}{number}", []
         return None, [f"{raw!r} is not a paragraph; they run {prefix}1 to {prefix}{last}"]
     return None, [f"{_describe(raw)} is not a paragraph id; write one like \"T6\" or \"C17\""]
+
+
+@functools.cache
+def authors() -> dict[str, str]:
+    """Text id -> the author's surname, the answer students type in an attribution item."""
+    return {text.id: text.surname for text in load_corpus()}
 
 
 @functools.cache
@@ -343,7 +348,7 @@ def _who_must_act(key: dict) -> list[Item]:
 def _comparing_positions(key: dict) -> list[Item]:
     names = load_codebook().issues
     stances = [
-        (f"{AUTHORS[text_id]} · {names[issue].name}", (record["stance"], *(record.get("accepted") or ())))
+        (f"{authors()[text_id]} · {names[issue].name}", (record["stance"], *(record.get("accepted") or ())))
         for issue, by_text in (key.get("positions") or {}).items()
         for text_id, record in by_text.items()
     ]
@@ -367,7 +372,7 @@ def model_answers(assignment: str) -> dict[str, object]:
         best = item.full_credit[0]
         if item.id[0] == "R":
             return ", ".join(codebook.actors[code].name for code in sorted(best))
-        return AUTHORS[best] if item.id[0] == "A" else best
+        return authors()[best] if item.id[0] == "A" else best
 
     return {item.id: shown(item) for item in load_items(assignment)}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from peninsula.codebook import load_codebook
-from peninsula.grading import AUTHORS, PARTS, Answer, Item, load_items
+from peninsula.grading import PARTS, Answer, Item, authors, load_items
 from peninsula.paths import answer_key_file
 from peninsula.positions import load_key_positions
 from peninsula.recommendations import load_answer_key
@@ -40,7 +40,7 @@ def _answer_forms(item_id: str, answer: Answer) -> set[str]:
         texts = {sep.join(ordered) for sep in (",", ", ", " ", "|", ";")}
         texts |= {json.dumps(ordered), str(ordered)}
     else:
-        texts = {str(answer), json.dumps(answer), AUTHORS.get(answer, str(answer))}
+        texts = {str(answer), json.dumps(answer), authors().get(answer, str(answer))}
     return texts | {f"{item_id}{sep}{text}" for text in texts for sep in (":", "=", ": ")}
 
 
@@ -88,7 +88,7 @@ def _actors_after(text: str, start: int) -> frozenset[str]:
 def _answer_follows(text: str, start: int, answer: Answer) -> bool:
     if isinstance(answer, frozenset):
         return _actors_after(text, start) == answer
-    shown = {str(answer), AUTHORS.get(answer, str(answer))}
+    shown = {str(answer), authors().get(answer, str(answer))}
     after = text[start:]
     return any(re.match(rf"[^\w\n]{{0,12}}{re.escape(v)}(?![\w-])", after, re.IGNORECASE) for v in shown)
 

@@ -100,6 +100,11 @@ class Commentary:
         return TEXT_PREFIXES[self.id]
 
     @property
+    def surname(self) -> str:
+        """How the kit names a text in short: its author's surname ("Trivedi", "Cronin")."""
+        return self.author.split()[-1]
+
+    @property
     def citation(self) -> str:
         series = f"{self.series} #{self.number}, " if self.series else ""
         return f"{self.author}, “{self.title},” {series}{self.outlet}, {self.date}. {self.url}"
