@@ -48,11 +48,13 @@ def _graded_items() -> list[Item]:
     return [item for assignment in PARTS for item in load_items(assignment)]
 
 
-def _private_quotes() -> set[str]:
+@functools.cache
+def _private_quotes() -> frozenset[str]:
     """Quotes that anchor Assignment 2's items: they would point to the answer, so they stay in the key."""
     key = yaml.safe_load(answer_key_file().read_text(encoding="utf-8")) or {}
     public = {r.quote for r in load_answer_key()}
-    return {r["quote"] for part in ("attributions", "plan_b") for r in key.get(part) or ()} - public
+    anchors = {r["quote"] for part in ("attributions", "plan_b") for r in key.get(part) or ()}
+    return frozenset(anchors - public)
 
 
 @functools.cache

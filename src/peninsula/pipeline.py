@@ -10,14 +10,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
-import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,6 +278,9 @@ def grade(course: Course, assignment: str, show_progress: bool = False, jobs: in
             for student in submitted:
                 record(_grade_one(course, api, assignment, student, notebooks, log))
         else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
             # "spawn": a forked worker would share the parent's open database connection.
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(jobs, mp_context=context) as pool:
