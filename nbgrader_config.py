@@ -24,8 +24,12 @@ c.Exchange.root = str(EXCHANGE)
 # above a solution region, so the release needs no stub code there (the default stub raises).
 c.ClearSolutions.code_stub = {"python": ""}
 
-# A student who deletes a graded cell gets it back, graded, instead of a silent "needs manual grade".
-c.OverwriteCells.add_missing_cells = True
+# Scores are computed in the grader's process from the answer cell's text, and student code runs in a
+# bubblewrap sandbox that cannot see this folder (peninsula.grader.autograde, .sandbox). Deleted
+# answer and graded cells are put back and graded 0 instead of failing the submission.
+from peninsula.grader.autograde import configure  # noqa: E402
+
+configure(c)
 
 # Feedback shows scores and the hidden tests' printed per-item verdicts, never the hidden test source.
 c.GenerateFeedback.preprocessors = [

@@ -15,11 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from peninsula.grading import PARTS, load_items, model_answers, score_part
-from peninsula.leaks import leaks_in_text
-from peninsula.lms import match_submission
-from peninsula.pipeline import Course
-from peninsula.report import load_class, read_answers
+from peninsula.grader.course import Course
+from peninsula.grader.key import PARTS, load_items, model_answers
+from peninsula.grader.leaks import leaks_in_text
+from peninsula.grader.lms import match_submission
+from peninsula.grader.report import load_class, read_answers
+from peninsula.grader.scoring import score_part
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -43,6 +44,7 @@ def new_course(folder: Path) -> Path:
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     shutil.copytree(ROOT / "course", folder / "course")
+    shutil.copytree(ROOT / "source_texts", folder / "source_texts")
     return folder
 
 

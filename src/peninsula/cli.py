@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from peninsula.pipeline import PipelineError
+from peninsula.grader.course import PipelineError
 
 
 def _show_text(args: argparse.Namespace) -> int:
@@ -24,7 +24,7 @@ def _show_text(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from peninsula.check import DataFiles, check_all, report_text
+    from peninsula.grader.check import DataFiles, check_all, report_text
 
     files = DataFiles()
     problems = check_all(files)
@@ -33,7 +33,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _build_assignments(args: argparse.Namespace) -> int:
-    from peninsula.assignments import write_assignments
+    from peninsula.grader.assignments import write_assignments
 
     for path in write_assignments():
         print(f"wrote {path}")
@@ -49,13 +49,13 @@ def _export_charts(args: argparse.Namespace) -> int:
 
 
 def _course(args: argparse.Namespace):
-    from peninsula.pipeline import Course
+    from peninsula.grader.course import Course, find_course_root
 
-    return Course(Path(args.course).resolve()) if args.course else Course()
+    return Course(find_course_root(Path(args.course)) if args.course else find_course_root())
 
 
 def _release(args: argparse.Namespace) -> int:
-    from peninsula.pipeline import release
+    from peninsula.grader.pipeline import release
 
     target = release(_course(args), args.assignment, lms_zip=args.lms_zip)
     where = "Upload this zip to your LMS" if args.lms_zip else "Released to the exchange"
@@ -64,7 +64,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from peninsula.pipeline import collect
+    from peninsula.grader.pipeline import collect
 
     collected = collect(_course(args), args.assignment, Path(args.downloads) if args.downloads else None)
     print(f"Collected {len(collected.students)} student(s) into submitted/: {', '.join(collected.students)}")
@@ -75,10 +75,13 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from peninsula.pipeline import grade, grade_log, status_table, write_grades
+    from peninsula.grader.grade import grade, grade_log, status_table, write_grades
 
     course = _course(args)
-    results = grade(course, args.assignment, show_progress=True, jobs=args.jobs)
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: student code runs with your permissions and can read and change "
+              "the course folder, the key and the gradebook.", file=sys.stderr)  # fmt: skip
+    results = grade(course, args.assignment, show_progress=True, jobs=args.jobs, sandbox=not args.no_sandbox)
     print(status_table(results))
     print(f"Grades with a status column: {write_grades(course, args.assignment, results)}")
     print(f"nbgrader's log: {grade_log(course, args.assignment)}")
@@ -88,14 +91,14 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from peninsula.report import write_report
+    from peninsula.grader.report import write_report
 
     print(f"Class report (opens offline in a browser): {write_report(_course(args), args.assignment)}")
     return 0
 
 
 def _demo_class(args: argparse.Namespace) -> int:
-    from peninsula.demo import describe, make_demo_class
+    from peninsula.grader.demo import describe, make_demo_class
 
     course = _course(args)
     students = make_demo_class(course, args.assignment, args.students, args.seed)
@@ -131,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("release", "collect", "grade", "report", "demo-class"):
         command = commands.choices[name]
         command.add_argument("assignment", help="who_must_act or comparing_positions")
-        command.add_argument("--course", help="the course folder (default: this repository)")
+        command.add_argument("--course", help="the course folder (default: the one this runs in)")
     commands.choices["release"].add_argument(
         "--lms-zip", action="store_true", help="write a zip for an LMS instead of using the exchange"
     )
@@ -140,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.choices["grade"].add_argument(
         "--jobs", type=int, default=1, help="students to grade at once, in separate processes (default: 1)"
+    )
+    commands.choices["grade"].add_argument(
+        "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
     )
     demo = commands.choices["demo-class"]
     demo.add_argument("--students", type=int, default=30, help="class size (default: 30)")

@@ -1,4 +1,11 @@
-"""Where the kit finds its files: the course root, the texts, and the package data."""
+"""Where the student side finds its files: the package data, and the texts next to the lessons.
+
+The texts are not part of the package (an instructor may use their own copies, or leave them out
+of a public deployment). They are found, in order: in `$PENINSULA_TEXTS`; in a `source_texts/`
+folder in the working folder (a lesson's kernel runs in the lesson's folder) or any folder above
+it, which is how a clone, an nbgitpuller folder, a hub's shared folder or an LMS download lays
+them out.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +16,24 @@ PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 #: Set this to a folder of texts in the same format to use your own copies.
 TEXTS_ENV = "PENINSULA_TEXTS"
+TEXTS_FOLDER = "source_texts"
 
 
-def course_root() -> Path:
-    """The repository root (the nbgrader course root) of an editable install."""
-    return Path(__file__).resolve().parents[2]
+class TextsNotFound(FileNotFoundError):
+    """No folder of texts was found; the message says what to do."""
 
 
-def texts_dir() -> Path:
-    """The folder of source texts: `$PENINSULA_TEXTS` if set, else `source_texts/`."""
+def texts_dir(start: Path | None = None) -> Path:
+    """The folder of source texts: `$PENINSULA_TEXTS` if set, else the nearest `source_texts/`."""
     override = os.environ.get(TEXTS_ENV)
-    return Path(override).expanduser() if override else course_root() / "source_texts"
-
-
-def answer_key_file() -> Path:
-    """The instructor-only answer key. It exists only in the instructor's course folder."""
-    return course_root() / "course" / "answer_key.yaml"
+    if override:
+        return Path(override).expanduser()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / TEXTS_FOLDER).is_dir():
+            return folder / TEXTS_FOLDER
+    raise TextsNotFound(
+        f"The lesson texts were not found: no {TEXTS_FOLDER}/ folder in {here} or any folder above it. "
+        f"Put the {TEXTS_FOLDER}/ folder you were given next to the lessons (in the same folder as the "
+        f"notebooks, or the one above), or set the environment variable {TEXTS_ENV} to its path."
+    )

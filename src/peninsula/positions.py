@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from peninsula.codebook import NOT_ADDRESSED
-from peninsula.paths import PACKAGE_DATA, answer_key_file
+from peninsula.paths import PACKAGE_DATA
 
 POSITIONS_FILE = PACKAGE_DATA / "positions.yaml"
 
@@ -61,8 +61,3 @@ def load_positions(path: Path = POSITIONS_FILE) -> dict[tuple[str, str], Positio
         for issue, by_text in read_position_records(path).items()
         for text_id, record in by_text.items()
     }
-
-
-def load_key_positions(path: Path | None = None) -> dict[tuple[str, str], Position]:
-    """The graded positions from the instructor-only answer key."""
-    return load_positions(path or answer_key_file())

@@ -1,7 +1,7 @@
 """Recommendations: who must act on what, anchored to a verbatim quote in a numbered paragraph.
 
 Worked examples ship with the package (the lessons show them). Every other recommendation is in
-the instructor-only answer key, which only the instructor's copy of the course has.
+the instructor-only answer key, which only the grader reads (`peninsula.grader.key`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from peninsula.paths import PACKAGE_DATA, answer_key_file
+from peninsula.paths import PACKAGE_DATA
 
 WORKED_EXAMPLES_FILE = PACKAGE_DATA / "worked_examples.yaml"
 
@@ -69,12 +69,4 @@ def read_records(path: Path, section: str) -> list[dict]:
 
 
 def load_worked_examples(path: Path = WORKED_EXAMPLES_FILE) -> list[Recommendation]:
-    return [Recommendation.from_record(r) for r in read_records(path, "recommendations")]
-
-
-def load_answer_key(path: Path | None = None) -> list[Recommendation]:
-    """Every recommendation in the answer key (instructor only)."""
-    path = path or answer_key_file()
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no answer key here; only the instructor's course folder has one")
     return [Recommendation.from_record(r) for r in read_records(path, "recommendations")]

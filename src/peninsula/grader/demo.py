@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from peninsula.answers import PLAN_BRANCHES, STANCE_VALUES, authors
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
-from peninsula.grading import PLAN_BRANCHES, STANCE_VALUES, Item, authors, load_items
-from peninsula.pipeline import Course, PipelineError
+from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.key import Item, load_items
 
 #: Ways a real submission breaks, and what the demo does to the notebook to imitate each.
 BROKEN_KINDS = ("invalid JSON", "deleted cells", "renamed notebook", "infinite loop", "stderr noise",

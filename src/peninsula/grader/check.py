@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from peninsula.codebook import CODEBOOK_FILE, NOT_ADDRESSED, Codebook, load_codebook
-from peninsula.paths import PACKAGE_DATA, answer_key_file
+from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import POSITIONS_FILE, read_position_records
 from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
 from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
@@ -43,7 +43,12 @@ class DataFiles:
 
     @property
     def key(self) -> Path | None:
-        key = self.answer_key or answer_key_file()
+        from peninsula.grader.course import Course, PipelineError
+
+        try:
+            key = self.answer_key or Course().key_file
+        except PipelineError:  # not run inside a course: check the student-safe data only
+            return None
         return key if key.exists() else None
 
 
@@ -185,7 +190,7 @@ ASSIGNMENT_SECTIONS = {
 
 
 def check_assignment_items(path: Path, corpus: Corpus) -> list[Problem]:
-    from peninsula.grading import PLAN_BRANCHES
+    from peninsula.answers import PLAN_BRANCHES
 
     problems: list[Problem] = []
     seen: set[str] = set()

@@ -1,9 +1,10 @@
 """`peninsula build-assignments`: write the nbgrader source notebooks of the graded assignments.
 
-The items come from the instructor-only answer key, but only their public parts reach a notebook:
-ids, the quotes and paragraph ids of recommendations, and the prompts written for Assignment 2
-(statements, actions, claims, issue names). No answer is written: the solution version of each
-answer cell asks `peninsula.grading.model_answers` for them when it runs, where the key is.
+The items come from the instructor-only answer key, but only their public parts reach what students
+get: ids, the quotes and paragraph ids of recommendations, and the prompts written for Assignment 2
+(statements, actions, claims, issue names). The model answers sit only in the answer cell's solution
+region, which `nbgrader generate_assignment` strips (and `peninsula release` checks for leaks).
+The hidden test cells hold no code: the grader writes their scores (`peninsula.grader.autograde`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import json
 import textwrap
 from pathlib import Path
 
+from peninsula.answers import PLAN_BRANCHES, authors
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
-from peninsula.grading import PARTS, PLAN_BRANCHES, Item, authors, load_items
-from peninsula.paths import course_root
-from peninsula.recommendations import load_answer_key
+from peninsula.grader.key import PARTS, Item, load_answer_key, load_items, model_answers
 
 WIDTH = 100
 DISCUSSION_POINTS = 5
@@ -38,8 +38,11 @@ PART_INSTRUCTIONS = {
 }
 
 
-def notebook_path(assignment: str, course: Path | None = None) -> Path:
-    return (course or course_root() / "course") / assignment / f"{assignment}.ipynb"
+def notebook_path(assignment: str, source: Path | None = None) -> Path:
+    """Where an assignment's source notebook goes (default: the course's source folder)."""
+    from peninsula.grader.course import Course
+
+    return (source or Course().source) / assignment / f"{assignment}.ipynb"
 
 
 # ------------------------------------------------------------------ cells
@@ -72,6 +75,7 @@ def _comment(text: str, first: str, rest: str) -> list[str]:
 
 
 def _answer_cell(assignment: str, items: list[Item]) -> dict:
+    model = model_answers(assignment)
     lines = [f"{ANSWERS_PREAMBLE[assignment]}answers = {{"]
     for part in PARTS[assignment]:
         lines += [f"    # ---- {PART_INSTRUCTIONS[part]}"]
@@ -81,9 +85,9 @@ def _answer_cell(assignment: str, items: list[Item]) -> dict:
     lines += [
         "}",
         "### BEGIN SOLUTION",
-        "import peninsula.grading  # noqa: E402",
-        "",
-        f'answers = peninsula.grading.model_answers("{assignment}")',
+        "answers = {",
+        *(f"    {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in model.items()),
+        "}",
         "### END SOLUTION",
     ]
     return _cell("code", "answers", "\n".join(lines), solution=True)
@@ -104,7 +108,7 @@ def _check_cell(items: list[Item]) -> dict:
     source = (
         "# Checks the FORMAT of your answers only: every item answered, every name recognised.\n"
         "# It never says whether an answer is right. Run it as often as you like.\n"
-        "from peninsula.grading import check_format\n\n"
+        "from peninsula.answers import check_format\n\n"
         f'check_format(\n    expected="""\n{ids}\n"""\n)'
     )
     return _cell("code", "format_check", source, grade=True, locked=True, points=0)
@@ -112,12 +116,9 @@ def _check_cell(items: list[Item]) -> dict:
 
 def _hidden_cell(assignment: str, part: str, points: int) -> dict:
     source = f"""
-# Hidden tests for {PART_TITLES[part]} ({points} points). They run when your work is graded.
-### BEGIN HIDDEN TESTS
-import peninsula.grading as _peninsula_grading
-
-_peninsula_grading.hidden_test("{assignment}", "{part}", points={points})
-### END HIDDEN TESTS
+# {PART_TITLES[part][0].upper()}{PART_TITLES[part][1:]} ({points} points). When your work is graded, the
+# grader reads the text of your answer cell and writes your score and a verdict for each item here.
+# Running this cell does nothing, and nothing your notebook prints or computes changes the score.
 """
     return _cell("code", f"hidden_{part}", source, grade=True, locked=True, points=points)
 
@@ -195,7 +196,7 @@ way. Pick **one**, say who must act, and argue for your reading in 150 to 250 wo
 
 
 def _issue_table() -> str:
-    from peninsula.positions import load_key_positions
+    from peninsula.grader.key import load_key_positions
 
     codebook = load_codebook()
     issues = dict.fromkeys(issue for issue, _ in load_key_positions())
@@ -278,11 +279,11 @@ def notebook_text(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
-def write_assignments(course: Path | None = None) -> list[Path]:
-    """Write every assignment's source notebook under `course` (default: the course's `course/`)."""
+def write_assignments(source: Path | None = None) -> list[Path]:
+    """Write every assignment's source notebook under `source` (default: the course's source folder)."""
     written = []
     for assignment in PARTS:
-        path = notebook_path(assignment, course)
+        path = notebook_path(assignment, source)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(notebook_text(build_notebook(assignment)), encoding="utf-8")
         written.append(path)

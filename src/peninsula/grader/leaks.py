@@ -18,11 +18,16 @@ from pathlib import Path
 
 import yaml
 
+from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
-from peninsula.grading import PARTS, Answer, Item, authors, load_items
-from peninsula.paths import answer_key_file
-from peninsula.positions import load_key_positions
-from peninsula.recommendations import load_answer_key
+from peninsula.grader.key import (
+    PARTS,
+    Item,
+    default_key_file,
+    load_answer_key,
+    load_items,
+    load_key_positions,
+)
 
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".ipynb", ".txt", ".json", ".html", ".csv", ".cfg", ".toml"}
 ANSWER_SEPARATORS = re.compile(r"\s*(?:,|;|/|&|\band\b|\+)\s*")
@@ -44,29 +49,33 @@ def _answer_forms(item_id: str, answer: Answer) -> set[str]:
     return texts | {f"{item_id}{sep}{text}" for text in texts for sep in (":", "=", ": ")}
 
 
-def _graded_items() -> list[Item]:
-    return [item for assignment in PARTS for item in load_items(assignment)]
+def _graded_items(key_file: Path) -> list[Item]:
+    return [item for assignment in PARTS for item in load_items(assignment, key_file=key_file)]
 
 
 @functools.cache
-def _private_quotes() -> frozenset[str]:
+def _private_quotes(key_file: Path) -> frozenset[str]:
     """Quotes that anchor Assignment 2's items: they would point to the answer, so they stay in the key."""
-    key = yaml.safe_load(answer_key_file().read_text(encoding="utf-8")) or {}
-    public = {r.quote for r in load_answer_key()}
+    key = yaml.safe_load(key_file.read_text(encoding="utf-8")) or {}
+    public = {r.quote for r in load_answer_key(key_file)}
     anchors = {r["quote"] for part in ("attributions", "plan_b") for r in key.get(part) or ()}
     return frozenset(anchors - public)
 
 
-@functools.cache
-def fingerprints() -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
+def fingerprints(key_file: Path | None = None) -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
     """(graded id -> full-credit answers, forbidden literal strings) for the whole key."""
-    answers = {item.id: item.full_credit for item in _graded_items()}
+    return _fingerprints(key_file or default_key_file())
+
+
+@functools.cache
+def _fingerprints(key_file: Path) -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
+    answers = {item.id: item.full_credit for item in _graded_items(key_file)}
     literals = set()
-    for recommendation in load_answer_key():
+    for recommendation in load_answer_key(key_file):
         literals.add(_normalise(recommendation.action))
         if recommendation.note:
             literals.add(_normalise(recommendation.note))
-    literals |= {_normalise(p.summary) for p in load_key_positions().values()}
+    literals |= {_normalise(p.summary) for p in load_key_positions(key_file).values()}
     for item_id, full_credit in answers.items():
         for answer in full_credit:
             for form in _answer_forms(item_id, answer):
@@ -95,11 +104,13 @@ def _answer_follows(text: str, start: int, answer: Answer) -> bool:
     return any(re.match(rf"[^\w\n]{{0,12}}{re.escape(v)}(?![\w-])", after, re.IGNORECASE) for v in shown)
 
 
-def leaks_in_text(text: str, assignment_material: bool = False) -> list[str]:
-    """Leaks in one text; `assignment_material` (a release or feedback) also forbids private quotes."""
-    answers, literals = fingerprints()
+def leaks_in_text(text: str, assignment_material: bool = False, key_file: Path | None = None) -> list[str]:
+    """Leaks in one text; `assignment_material` (a release or feedback) also forbids private quotes.
+    The key is the course's (`key_file`, default: the course this runs in)."""
+    key_file = key_file or default_key_file()
+    answers, literals = fingerprints(key_file)
     if assignment_material:
-        literals |= {_normalise(q) for q in _private_quotes()}
+        literals |= {_normalise(q) for q in _private_quotes(key_file)}
     flat = _normalise(text)
     found = [f"key text or digest: {literal[:60]!r}" for literal in literals if literal in flat]
     for match in re.finditer(r"\b([A-Z]\d{2})\b", text):
@@ -109,12 +120,14 @@ def leaks_in_text(text: str, assignment_material: bool = False) -> list[str]:
     return found
 
 
-def leaks_in_files(paths: Iterable[Path], assignment_material: bool = False) -> dict[Path, list[str]]:
+def leaks_in_files(
+    paths: Iterable[Path], assignment_material: bool = False, key_file: Path | None = None
+) -> dict[Path, list[str]]:
     report = {}
     for path in paths:
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
             text = path.read_text(encoding="utf-8", errors="replace")
-            leaks = leaks_in_text(text, assignment_material)
+            leaks = leaks_in_text(text, assignment_material, key_file)
             if leaks:
                 report[path] = leaks
     return report

@@ -14,8 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from peninsula.grading import ANSWERS_VARIABLE, Item, item_credit, load_items, parse
-from peninsula.pipeline import Course, PipelineError
+from peninsula.answers import ANSWERS_VARIABLE, parse
+from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.key import Item, load_items
+from peninsula.grader.scoring import item_credit
 
 NO_ACTOR = "(none)"
 

@@ -1,0 +1,173 @@
+"""The kit's steps in nbgrader's autograde: every score is computed here, in the grader's process.
+
+`ScoreAnswers` runs right after `Execute` (which ran the student's code in the sandboxed kernel),
+before `SaveAutoGrades`. It reads the answer cell's *source* from the submitted notebook as
+data, scores it against the course's key, and overwrites every autograded cell's outputs with
+the verdict lines and the score, which is all nbgrader records. Nothing the kernel printed,
+returned or wrote is read. `RestoreDeletedCells` puts back answer and graded cells a student
+deleted, so the submission is graded (0 for what was lost) instead of failing.
+
+`configure(config)` installs both in an nbgrader config; the course's nbgrader_config.py calls it,
+so plain `nbgrader autograde` and `peninsula grade` grade the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
+from traitlets import Bool
+
+from peninsula.answers import ANSWER_CELL_ID, AnswerCell, cell_problems, read_answer_cell
+from peninsula.grader.course import KEY_FILE
+
+FORMAT_CHECK_ID = "format_check"
+HIDDEN_PREFIX = "hidden_"
+RESTORED_LOG = "Peninsula restored deleted cell(s)"
+ITEM_IN_PROBLEM = re.compile(r"\b([A-Z]\d{2,3}):")
+
+
+def _nbgrader(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+class ScoreAnswers(NbGraderPreprocessor):
+    """Write each autograded cell's score, from the answer cell's text and the course's key."""
+
+    enabled = Bool(True)  # nbconvert's default is False, which would skip this step silently
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from peninsula.grader.key import PARTS
+
+        assignment = resources["nbgrader"]["assignment"]
+        if assignment not in PARTS:
+            return nb, resources
+        answer_cells = [c for c in nb.cells if _nbgrader(c).get("grade_id") == ANSWER_CELL_ID]
+        cell = read_answer_cell(answer_cells[-1].source) if answer_cells else AnswerCell({}, [
+            "the answer cell is missing"])  # fmt: skip
+        for grade_cell in nb.cells:
+            meta = _nbgrader(grade_cell)
+            if grade_cell.cell_type == "code" and meta.get("grade"):
+                grade_cell.outputs = self._outputs(assignment, meta, cell)
+        return nb, resources
+
+    def _outputs(self, assignment: str, meta: dict, cell: AnswerCell) -> list:
+        from peninsula.grader.key import PARTS, load_items
+
+        grade_id = meta.get("grade_id", "")
+        points = float(meta.get("points") or 0)
+        part = grade_id.removeprefix(HIDDEN_PREFIX)
+        try:
+            if grade_id == FORMAT_CHECK_ID:
+                expected = [item.id for item in load_items(assignment, key_file=self.key_file)]
+                problems = cell_problems(cell, expected)
+                lines = [f"{len(problems)} thing(s) to fix:", *problems] if problems else ["Format OK."]
+                return [_stdout(lines)]
+            if not grade_id.startswith(HIDDEN_PREFIX) or part not in PARTS[assignment]:
+                return _scored(["This cell is not one the grader scores."], 0.0)
+            return self._score(assignment, part, points, cell)
+        except Exception as error:  # a broken key costs this cell a message, never the batch
+            self.log.error("Peninsula could not score %s: %r", grade_id, error)
+            return _scored(
+                [f"This part could not be scored ({type(error).__name__}); ask your instructor."], 0.0
+            )
+
+    def _score(self, assignment: str, part: str, points: float, cell: AnswerCell) -> list:
+        from peninsula.grader.key import load_items
+        from peninsula.grader.scoring import score_part
+
+        items = load_items(assignment, part, key_file=self.key_file)
+        if cell.computed:
+            return _scored([*cell.problems, f"Score for this part: 0 of {points:g}"], 0.0)
+        score, lines = score_part(items, cell.answers, points)
+        ids = {item.id for item in items}
+        # The answer cell's own problems that concern this part: its items' lines, and general ones.
+        relevant = [
+            p
+            for p in cell.problems
+            if not ITEM_IN_PROBLEM.findall(p) or ids & set(ITEM_IN_PROBLEM.findall(p))
+        ]
+        return _scored([*relevant, *lines, f"Score for this part: {score:g} of {points:g}"], score)
+
+    @property
+    def key_file(self) -> Path:
+        course = self.config.get("CourseDirectory", {})
+        root = Path(course.get("root") or os.getcwd())
+        return root / course.get("source_directory", "source") / KEY_FILE
+
+
+def _stdout(lines: list[str]) -> NotebookNode:
+    return new_output("stream", name="stdout", text="\n".join(lines) + "\n")
+
+
+def _scored(lines: list[str], score: float) -> list:
+    """Verdict lines, then the score as the cell's value: what SaveAutoGrades records."""
+    return [
+        _stdout(lines),
+        new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=1),
+    ]
+
+
+class RestoreDeletedCells(OverwriteCells):
+    """nbgrader's OverwriteCells, also restoring deleted *answer* (solution) cells, in source order.
+
+    nbgrader 0.9.6 restores deleted grade cells only, and fails with a KeyError when the cell before
+    one was a deleted solution cell (the answer cell). Every restored cell is logged, so the status
+    table can say why a submission scored 0."""
+
+    add_missing_cells = Bool(True)
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        max_scores = {cell.name: cell.max_score for cell in source_nb.grade_cells}
+        solutions = {cell.name for cell in source_nb.solution_cells}
+        present = {_nbgrader(c).get("grade_id") for c in nb.cells}
+        restored, position = [], 0
+        for source_cell in source_nb.source_cells:
+            name = source_cell.name
+            if name in present:
+                position = next(i for i, c in enumerate(nb.cells) if _nbgrader(c).get("grade_id") == name) + 1
+                continue
+            if name not in max_scores and name not in solutions:
+                continue  # a read-only cell: nothing is graded there
+            cell = self.missing_cell_transform(
+                source_cell, max_scores.get(name, 0), is_solution=name in solutions
+            )
+            if name not in max_scores:
+                cell.metadata.nbgrader.grade = False
+                cell.metadata.nbgrader.pop("points", None)
+            nb.cells.insert(position, cell)
+            position += 1
+            restored.append(name)
+        if restored:
+            self.log.warning("%s: %s", RESTORED_LOG, ", ".join(restored))
+        return nb, resources
+
+
+def configure(config, sandbox: bool = True) -> None:
+    """Put the kit's steps into nbgrader's autograde, and run kernels in the sandbox."""
+    autograde = config.Autograde
+    autograde.sanitize_preprocessors = [
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.DeduplicateIds",
+        "nbgrader.preprocessors.OverwriteKernelspec",
+        RestoreDeletedCells,
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+    autograde.autograde_preprocessors = [
+        "nbgrader.preprocessors.Execute",
+        ScoreAnswers,
+        "nbgrader.preprocessors.IgnorePattern",
+        "nbconvert.preprocessors.ClearMetadataPreprocessor",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+    if sandbox:
+        config.Execute.kernel_manager_class = "peninsula.grader.sandbox.SandboxedKernelManager"
+        config.Execute.kernel_name = "peninsula-sandbox"

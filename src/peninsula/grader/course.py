@@ -1,0 +1,114 @@
+"""The course the grader works on: an nbgrader course root, found the way nbgrader finds it.
+
+A course is the folder holding `nbgrader_config.py`: the folder a command runs in (or the nearest
+one above it), or `--course DIR`. Its key, gradebook, sources and exchange settings all come from
+there, never from where the package is installed, so two course folders can share one environment.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_FILE = "nbgrader_config.py"
+KEY_FILE = "answer_key.yaml"
+
+
+class PipelineError(RuntimeError):
+    """A step that cannot go on; the message says what to do."""
+
+
+def find_course_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` (default: the working folder) with an nbgrader_config.py."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise PipelineError(
+        f"{here} is not inside an nbgrader course (no {CONFIG_FILE} here or above); "
+        "run this in the course folder, or pass --course DIR"
+    )
+
+
+@dataclass(frozen=True)
+class Course:
+    """An nbgrader course folder (by default the one the command runs in)."""
+
+    root: Path = field(default_factory=find_course_root)
+
+    @functools.cached_property
+    def config(self):
+        """The course's nbgrader configuration: site and user files, then the course's own."""
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = _site_config()
+        config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config())
+        config.CourseDirectory.root = str(self.root)
+        return config
+
+    @property
+    def source(self) -> Path:
+        """The instructor's source folder (nbgrader's `source_directory`, "course" here)."""
+        return self.root / self.config.CourseDirectory.get("source_directory", "source")
+
+    @property
+    def key_file(self) -> Path:
+        """The instructor-only answer key, beside the assignments' sources."""
+        return self.source / KEY_FILE
+
+    def folder(self, kind: str, *parts: str) -> Path:
+        return self.root.joinpath(kind, *parts)
+
+    def notebooks(self, assignment: str) -> list[str]:
+        source = self.source / assignment
+        if not source.is_dir():
+            known = [p.parent.name for p in sorted(self.source.glob("*/*.ipynb"))]
+            raise PipelineError(
+                f"no assignment {assignment!r} in {self.source.name}/; it has: {', '.join(known)}"
+            )
+        return sorted(p.name for p in source.glob("*.ipynb"))
+
+    def api(self):
+        """nbgrader's Python API, configured from this course's nbgrader_config.py."""
+        put_environment_on_path()
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        config = self.config.copy()
+        coursedir = CourseDirectory(config=config)
+        if coursedir.db_url.startswith("sqlite") and "timeout=" not in coursedir.db_url:
+            # Parallel graders wait for sqlite's write lock instead of failing after 5 s.
+            config.CourseDirectory.db_url = f"{coursedir.db_url}?timeout=120"
+            coursedir = CourseDirectory(config=config)
+        return NbGraderAPI(coursedir, config=config)
+
+    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
+        """Run the nbgrader command line in the course folder."""
+        put_environment_on_path()
+        command = [str(Path(sys.executable).parent / "nbgrader"), *args]
+        return subprocess.run(command, cwd=self.root, capture_output=True, text=True)
+
+
+def _site_config():
+    """The system-wide and user nbgrader_config.py files, in the order nbgrader reads them."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    for folder in reversed(jupyter_config_path()):
+        if (Path(folder) / CONFIG_FILE).is_file():
+            config.merge(PyFileConfigLoader(CONFIG_FILE, path=folder).load_config())
+    return config
+
+
+def put_environment_on_path() -> None:
+    """nbgrader runs `alembic` from PATH when it creates a gradebook, so this environment's bin
+    folder must be on PATH even when the kit is run as .venv/bin/peninsula without activating."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
