@@ -64,7 +64,7 @@ def import_seconds(module: str) -> float:
 
 
 def imports() -> dict:
-    modules = ["peninsula", "peninsula.grading", "altair", "jsonschema", "ipywidgets"]
+    modules = ["peninsula", "peninsula.answers", "altair", "jsonschema", "ipywidgets"]
     runs = {m: [import_seconds(m) for _ in range(IMPORT_REPEATS)] for m in modules}
     return {m: {"median_s": median(times), "runs_s": times} for m, times in runs.items()}
 
@@ -157,10 +157,16 @@ def submit(course: Path, assignment: str, students: list[str]) -> None:
         shutil.copy(source, folder / source.name)
 
 
-def autograde_seconds(course: Path, assignment: str, group: str, count: int) -> float:
+UNSANDBOXED = [
+    "--Execute.kernel_name=python3",
+    "--Execute.kernel_manager_class=jupyter_client.manager.AsyncKernelManager",
+]
+
+
+def autograde_seconds(course: Path, assignment: str, group: str, count: int, *flags: str) -> float:
     """One `nbgrader autograde` over `count` newly handed-in students named `group`_0, `group`_1, ..."""
     submit(course, assignment, [f"{group}_{n}" for n in range(count)])
-    seconds = nbgrader(course, "autograde", assignment, f"--student={group}_*")  # a glob: only this group
+    seconds = nbgrader(course, "autograde", assignment, f"--student={group}_*", *flags)  # a glob: this group
     graded = list((course / "autograded").glob(f"{group}_*/{assignment}/{assignment}.ipynb"))
     if len(graded) != count:
         raise RuntimeError(f"autograde graded {len(graded)} of the {count} submissions of {group}")
@@ -169,28 +175,31 @@ def autograde_seconds(course: Path, assignment: str, group: str, count: int) -> 
 
 def autograde() -> dict:
     """Per submission = (autograde of K new students - autograde of 1 new student) / (K - 1): the
-    difference cancels nbgrader's fixed start-up (the app, the gradebook, the preprocessors)."""
+    difference cancels nbgrader's fixed start-up (the app, the gradebook, the preprocessors). Measured
+    with the sandbox (the course's setting) and without it, interleaved; the sandbox's own cost is
+    the ratio of the two."""
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)
         shutil.copy(ROOT / "nbgrader_config.py", course)
-        for assignment in ASSIGNMENTS:  # the key stays in the kit's course/, where grading reads it
-            shutil.copytree(ROOT / "course" / assignment, course / "course" / assignment)
+        shutil.copytree(ROOT / "course", course / "course")
+        shutil.copytree(ROOT / "source_texts", course / "source_texts")
         for assignment in ASSIGNMENTS:
             nbgrader(course, "generate_assignment", assignment)
             source = course / "course" / assignment / f"{assignment}.ipynb"
-            floor_runs, ones, manys = [], [], []
+            floor_runs, per_submission = [], {"sandbox": [], "no_sandbox": []}
             for round_ in range(AUTOGRADE_ROUNDS):  # interleaved, so a burst of load hits every kind
                 floor_runs.append(run_all_seconds(source))
-                ones.append(autograde_seconds(course, assignment, f"{assignment}{round_}_alone", 1))
-                group, count = f"{assignment}{round_}_class", AUTOGRADE_STUDENTS
-                manys.append(autograde_seconds(course, assignment, group, count))
-            per_submission_runs = [(m - o) / (count - 1) for o, m in zip(ones, manys, strict=True)]
+                for label, flags in (("sandbox", []), ("no_sandbox", UNSANDBOXED)):
+                    alone = f"{assignment}{round_}{label}_alone"
+                    one = autograde_seconds(course, assignment, alone, 1, *flags)
+                    group, count = f"{assignment}{round_}{label}_class", AUTOGRADE_STUDENTS
+                    many = autograde_seconds(course, assignment, group, count, *flags)
+                    per_submission[label].append((many - one) / (count - 1))
             results[assignment] = {
-                **paired(per_submission_runs, floor_runs),
-                "autograde_1_student_runs_s": ones,
-                f"autograde_{count}_students_runs_s": manys,
-                "fixed_startup_s": median(ones) - median(per_submission_runs),
+                **paired(per_submission["sandbox"], floor_runs),
+                "no_sandbox_per_submission_s": per_submission["no_sandbox"],
+                "sandbox_cost": paired(per_submission["sandbox"], per_submission["no_sandbox"]),
             }
     return results
 
@@ -225,7 +234,8 @@ def parallel_grading() -> dict:
         base = Path(tmp) / "class"
         base.mkdir()
         shutil.copy(ROOT / "nbgrader_config.py", base)
-        shutil.copytree(ROOT / "course" / assignment, base / "course" / assignment)
+        shutil.copytree(ROOT / "course", base / "course")
+        shutil.copytree(ROOT / "source_texts", base / "source_texts")
         peninsula_seconds(base, "demo-class", assignment, "--students", str(GRADE_CLASS_SIZE))
         runs = {}
         for label, extra in (("sequential", []), ("parallel", ["--jobs", str(GRADE_JOBS)])):
@@ -301,6 +311,11 @@ def table(results: dict) -> str:
             f"| Autograde per submission, {assignment} | {f['median_s']:.2f} s | "
             f"{f['floor_s']:.2f} s | {f['ratio']:.2f}× | ≤ 1.15× | {verdict(f['ratio'] <= 1.15)} |"
         )
+        cost = f["sandbox_cost"]
+        rows.append(
+            f"| The sandbox's own cost per submission, {assignment} (with / without bwrap) | "
+            f"{cost['median_s']:.2f} s | {cost['floor_s']:.2f} s | {cost['ratio']:.2f}× | | |"
+        )
     for assignment, f in results.get("graded_kernel_work", {}).items():
         heavy = ", ".join(f["heavy_modules_loaded"]) or "none"
         rows.append(
@@ -331,8 +346,8 @@ def table(results: dict) -> str:
             f"| `import peninsula` | {1000 * found['peninsula']['median_s']:.0f} ms | | | ≤ 0.3 s | "
             f"{verdict(found['peninsula']['median_s'] <= 0.3)} |"
         )
-        grading_ms = 1000 * found["peninsula.grading"]["median_s"]
-        rows.append(f"| `import peninsula.grading` (graded notebooks) | {grading_ms:.0f} ms | | | | |")
+        grading_ms = 1000 * found["peninsula.answers"]["median_s"]
+        rows.append(f"| `import peninsula.answers` (graded notebooks) | {grading_ms:.0f} ms | | | | |")
         for module in ("altair", "jsonschema"):
             before = BEFORE_FIX["imports"][module]["median_s"]
             rows.append(
@@ -348,8 +363,10 @@ each run divided by its floor, measured just before it in the same run. Load ave
 start and end of this run: {load}; other work on the machine makes single runs swing by 2x or more.
 - Autograde per submission: one `nbgrader autograde` over {k} new students minus one over a single new
   student, divided by {k1}, in {rounds} rounds; the difference cancels nbgrader's fixed start-up (in
-  results.json). Each student hands in the source notebook (full marks). Floor: nbclient running the
-  same notebook in a fresh kernel.
+  results.json). Each student hands in the source notebook (full marks); the kernel runs in the
+  bubblewrap sandbox and the kit's step scores it in the grader. Floor: nbclient running the same
+  notebook in a fresh kernel. The sandbox's own cost: the same autograde with the sandbox off
+  (`--Execute.kernel_name=python3`), interleaved.
 - Graded notebook's kernel work: every cell of the source notebook, hidden tests included, timed after
   the kernel is up. "Heavy modules loaded" lists which of altair, ipywidgets, jsonschema and nbgrader
   the kernel had imported by the end.

@@ -5,8 +5,9 @@ from collections import Counter
 import pytest
 
 from peninsula.codebook import load_codebook
-from peninsula.positions import load_key_positions, load_positions
-from peninsula.recommendations import load_answer_key, load_worked_examples
+from peninsula.grader.key import load_answer_key, load_key_positions
+from peninsula.positions import load_positions
+from peninsula.recommendations import load_worked_examples
 
 
 @pytest.fixture(scope="module")

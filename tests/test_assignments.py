@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from peninsula.assignments import build_notebook, notebook_path, notebook_text
-from peninsula.grading import PARTS, load_items, model_answers
-from peninsula.leaks import leaks_in_text
+from peninsula.grader.assignments import build_notebook, notebook_path, notebook_text
+from peninsula.grader.key import PARTS, load_items, model_answers
+from peninsula.grader.leaks import leaks_in_text
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -176,8 +176,8 @@ class CourseRun:
 def course(tmp_path_factory) -> CourseRun:
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in PARTS:  # only the assignment folders: the key stays in the instructor's course/
-        shutil.copytree(ROOT / "course" / assignment, root / "course" / assignment)
+    shutil.copytree(ROOT / "course", root / "course")  # the grader reads this course's own key
+    shutil.copytree(ROOT / "source_texts", root / "source_texts")
     generate = {a: run_nbgrader(root, "generate_assignment", a) for a in PARTS}
     for submission in STUDENTS:
         folder = root / "submitted" / submission.name / submission.assignment
@@ -249,7 +249,7 @@ def graded_output(course: CourseRun, student: Student, cell_id: str) -> str:
         ("a1_typos", "hidden_cronin", ["R21: partly correct ('Soth Korea' is not an actor name; did you mean South Korea?)"]),
         ("a1_missing", "hidden_trivedi", ["R02: no answer", "R03: correct"]),
         ("a1_types", "hidden_trivedi", ["R03: not correct (5 (a number) is not a list of names", "R04: not correct"]),
-        ("a1_raises", "hidden_trivedi", ["No `answers` found: run the answer cell first"]),
+        ("a1_raises", "hidden_trivedi", ["line 1: type each answer as text between the quotes; the answer cell cannot compute its answers"]),
         ("a1_untouched", "hidden_cronin", ["R21: no answer", "Score for this part: 0 of 18"]),
         ("a2_junk", "hidden_attributions", ["A01: not correct ('Trivdi' is not one of the authors; did you mean Trivedi?)"]),
         ("a2_junk", "hidden_evidence", ["E01: not correct ('T20' is not a paragraph; they run T1 to T19)", "E07: no answer"]),

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peninsula.check import DataFiles, check_all
+from peninsula.grader.check import DataFiles, check_all
 from peninsula.codebook import CODEBOOK_FILE
-from peninsula.paths import answer_key_file
+from peninsula.grader.course import Course
 from peninsula.positions import POSITIONS_FILE
 from peninsula.recommendations import WORKED_EXAMPLES_FILE
 
@@ -27,13 +27,13 @@ def test_shipped_data_passes_the_real_command():
 @pytest.fixture
 def data_copy(tmp_path) -> DataFiles:
     """Writable copies of every data file, so a test can break one."""
-    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, answer_key_file()):
+    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, Course().key_file):
         shutil.copy(source, tmp_path / source.name)
     return DataFiles(
         codebook=tmp_path / CODEBOOK_FILE.name,
         positions=tmp_path / POSITIONS_FILE.name,
         worked_examples=tmp_path / WORKED_EXAMPLES_FILE.name,
-        answer_key=tmp_path / answer_key_file().name,
+        answer_key=tmp_path / Course().key_file.name,
     )
 
 

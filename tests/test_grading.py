@@ -1,18 +1,18 @@
-"""The grading logic on its own: parsing, the friendly format check, the partial-credit rule and
-the hidden-test entry point (which reads the real answer key, as it does when nbgrader runs it)."""
+"""The grading logic on its own: parsing, the friendly format check, the partial-credit rule, and
+the grader's scoring step on a notebook in memory (with the course's real key)."""
+
+from pathlib import Path
 
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
 
-import peninsula.grading as grading
-from peninsula.grading import (
-    Item,
-    format_problems,
-    hidden_test,
-    item_credit,
-    load_items,
-    model_answers,
-    parse,
-)
+from peninsula.answers import check_format, format_problems, parse
+from peninsula.grader.autograde import ScoreAnswers
+from peninsula.grader.key import PARTS, Item, load_items, model_answers
+from peninsula.grader.scoring import item_credit
+
+ROOT = Path(__file__).parents[1]
 
 ACTORS = Item("R90", "trivedi", "a quote", "T1", (frozenset({"US", "ROK"}), frozenset({"US"})))
 TRIO = Item("R91", "trivedi", "a quote", "T1", (frozenset({"US", "ROK", "JAPAN"}),))
@@ -69,20 +69,29 @@ def test_format_check_reports_missing_extra_empty_and_wrong_types():
     assert "12: not an item in this assignment; delete this line" in problems
     assert 'R03: 5 (a number) is not a list of names; type them in quotes: "US, Japan"' in problems
     assert any(p.startswith("R04: ['US', 7] (a list) is not a list of names") for p in problems)
-    assert 'S01: 2.5 (a number) is not a stance; give a whole number from -2 to 2, or "not addressed"' in problems
+    assert (
+        'S01: 2.5 (a number) is not a stance; give a whole number from -2 to 2, or "not addressed"'
+        in problems
+    )
     assert "E01: 'C19' is not a paragraph; they run C1 to C18" in problems
-    assert format_problems(None, ["R02"]) == ["No `answers` found: run the answer cell first (and fix any error it shows)."]
-    assert format_problems([1], ["R02"])[0].startswith("`answers` should be the dictionary from the answer cell")
+    assert format_problems(None, ["R02"]) == [
+        "No `answers` found: run the answer cell first (and fix any error it shows)."
+    ]
+    assert format_problems([1], ["R02"])[0].startswith(
+        "`answers` should be the dictionary from the answer cell"
+    )
 
 
 def test_format_check_prints_problems_to_stderr_and_never_judges(capsys):
     items = load_items("who_must_act")
     expected = " ".join(item.id for item in items)
-    grading.check_format(expected, {item.id: "North Korea" for item in items})  # mostly wrong, well formed
+    check_format(
+        expected, answers_source({item.id: "North Korea" for item in items})
+    )  # mostly wrong, well formed
     out, err = capsys.readouterr()
     assert err == "" and out.startswith("Format OK: all 35 answers")
     answers = {item.id: "US" for item in items} | {"R08": "Soth Korea"}
-    grading.check_format(expected, answers)
+    check_format(expected, answers_source(answers))
     out, err = capsys.readouterr()
     assert out == "" and "R08: 'Soth Korea' is not an actor name; did you mean South Korea?" in err
     assert "correct" not in err
@@ -109,109 +118,141 @@ JUNK = [object(), b"US", float("nan"), 1e308, -3, {"US": 1}, [None], Sneaky(1), 
 
 @pytest.mark.parametrize("kind", ["R90", "A90", "S90", "P90", "E90"])
 def test_junk_answers_never_raise_and_earn_nothing(kind):
-    item = Item(kind, "x", "prompt", None, (frozenset({"US"}),) if kind[0] == "R" else ("C5", 1, "trivedi", "neither"))
+    item = Item(
+        kind, "x", "prompt", None, (frozenset({"US"}),) if kind[0] == "R" else ("C5", 1, "trivedi", "neither")
+    )
     for raw in JUNK:
         answer, problems = parse(kind, raw)
         assert problems, raw
         assert item_credit(item, answer) == 0.0, raw
 
 
-def run_hidden_test(namespace: dict, part: str = "trivedi", points: float = 17, assignment: str = "who_must_act"):
-    """Run the hidden cell's call the way a notebook does: with the student's globals."""
-    namespace = {"hidden_test": hidden_test, **namespace}
-    exec(f"score = hidden_test({assignment!r}, {part!r}, points={points})", namespace)
-    return namespace["score"]
+def answers_source(answers: dict) -> str:
+    return "answers = {\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in answers.items()) + "}\n"
 
 
-@pytest.mark.parametrize("assignment", list(grading.PARTS))
-def test_model_answers_earn_full_marks_in_every_part(assignment, capsys):
-    answers = model_answers(assignment)
-    for part in grading.PARTS[assignment]:
+def graded_cell(part: str, points: float) -> dict:
+    return new_code_cell(
+        "", metadata={"nbgrader": {"grade": True, "grade_id": f"hidden_{part}", "points": points}}
+    )
+
+
+def score(source: str, part: str = "trivedi", points: float = 17, assignment: str = "who_must_act"):
+    """(score, printed lines) that the grader's step writes into a hidden test cell."""
+    answer_cell = new_code_cell(source, metadata={"nbgrader": {"grade_id": "answers", "solution": True}})
+    cell = graded_cell(part, points)
+    cell.outputs = [{"output_type": "stream", "name": "stdout", "text": "forged 17"}]  # what a kernel showed
+    notebook = new_notebook(cells=[answer_cell, cell])
+    config = Config()
+    config.CourseDirectory.root = str(ROOT)
+    config.CourseDirectory.source_directory = "course"
+    ScoreAnswers(config=config).preprocess(notebook, {"nbgrader": {"assignment": assignment}})
+    texts = [o for o in cell.outputs if o.output_type == "stream"]
+    value = next(o for o in cell.outputs if o.output_type == "execute_result")
+    assert all(o.get("name") != "stderr" for o in cell.outputs)
+    return float(value.data["text/plain"]), texts[0].text.splitlines()
+
+
+@pytest.mark.parametrize("assignment", list(PARTS))
+def test_model_answers_earn_full_marks_in_every_part(assignment):
+    source = answers_source(model_answers(assignment))
+    for part in PARTS[assignment]:
         points = len(load_items(assignment, part))
-        assert run_hidden_test({"answers": answers}, part, points, assignment) == points
-    out, err = capsys.readouterr()
-    assert err == "" and "not correct" not in out
+        got, lines = score(source, part, points, assignment)
+        assert got == points and not any("not correct" in line for line in lines)
 
 
-def test_hidden_test_prints_verdicts_never_answers(capsys):
+def test_the_grader_prints_verdicts_never_answers():
     answers = {"R08": "Soth Korea", "R12": "north korea", "R13": "US, Japan", "R02": "China"}
-    assert run_hidden_test({"answers": answers}) == round(1 + 2 / 3, 2)
-    out, err = capsys.readouterr()
-    assert err == ""
-    lines = out.splitlines()
+    got, lines = score(answers_source(answers))
+    assert got == round(1 + 2 / 3, 2)
     assert "R08: not correct ('Soth Korea' is not an actor name; did you mean South Korea?)" in lines
     assert {"R12: correct", "R13: partly correct", "R02: not correct", "R03: no answer"} <= set(lines)
-    assert lines[-1] == "Score for this part: 1.67 of 17"
+    assert lines[-1] == "Score for this part: 1.67 of 17" and "forged 17" not in lines
 
 
-def test_hidden_test_scales_and_clamps_to_the_cells_points(capsys):
-    answers = model_answers("who_must_act")
-    assert run_hidden_test({"answers": answers}, points=2) == 2.0
-    assert run_hidden_test({"answers": answers}, points=0) == 0.0
+def test_scores_scale_and_clamp_to_the_cells_points():
+    source = answers_source(model_answers("who_must_act"))
+    assert score(source, points=2)[0] == 2.0
+    assert score(source, points=0)[0] == 0.0
 
 
 @pytest.mark.parametrize(
-    "namespace",
+    ("source", "message"),
     [
-        {},  # the answer cell raised before defining `answers`
-        {"answers": "US"},
-        {"answers": None},
-        {"answers": {"R02": Sneaky(1), "R03": SneakyText("US")}},
+        ("", "no `answers = {...}` dictionary"),
+        ('answers = "US"', "cannot compute its answers"),
+        ("answers = dict(R02='US')", "cannot compute its answers"),
+        (
+            "from peninsula.grader.key import model_answers\nanswers = model_answers('who_must_act')",
+            "line 2: type each answer as text between the quotes",
+        ),
+        ("answers = {" + "[" * 3000 + "}", "cannot read"),
+        ("answers = {'R02': 'US'}\n" + "#" * 200_000, "was not read"),
     ],
 )
-def test_hidden_test_gives_zero_with_a_message_for_broken_answers(namespace, capsys):
-    assert run_hidden_test(namespace) == 0.0
-    out, err = capsys.readouterr()
-    assert err == "" and out.strip()
+def test_unreadable_or_computed_answer_cells_score_zero_with_a_reason(source, message):
+    got, lines = score(source)
+    assert got == 0.0 and any(message in line for line in lines), lines
 
 
-def test_a_mapping_that_raises_costs_its_owner_zero_not_the_batch(capsys):
-    class Exploding(dict):
-        def get(self, key, default=None):
-            raise RuntimeError("boom")
-
-    assert run_hidden_test({"answers": Exploding()}) == 0.0
-    out, err = capsys.readouterr()
-    assert err == "" and "could not be read (RuntimeError)" in out
-
-
-def test_redefined_builtins_and_helpers_in_the_notebook_change_nothing(capsys):
-    answers = {"R12": "DPRK"}
-    honest = run_hidden_test({"answers": answers})
-    rebound = {
-        "answers": answers,
-        "print": None,
-        "float": str,
-        "round": lambda *a: 99,
-        "min": max,
-        "globals": None,
-        "check_format": lambda *a, **k: None,
-        "score_part": lambda *a: (17, []),
-        "_peninsula_grading": None,
-    }
-    assert run_hidden_test(rebound) == honest == 1.0
+def test_code_around_a_typed_dictionary_is_ignored_not_run():
+    source = answers_source({"R12": "DPRK"}) + "answers['R02'] = secret_lookup()\nimport os\n"
+    got, lines = score(source)
+    assert got == 1.0
+    assert (
+        "line 4: type each answer as text between the quotes; the answer cell cannot compute its answers; this line was ignored"
+        in lines
+    )
 
 
-def test_without_the_key_the_hidden_test_says_so_and_scores_zero(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(grading, "answer_key_file", lambda: tmp_path / "absent.yaml")
-    assert run_hidden_test({"answers": {"R02": "US"}}) == 0.0
-    out, err = capsys.readouterr()
-    assert err == "" and "only where the answer key is" in out
+def test_one_typo_costs_one_item_and_the_line_is_named():
+    model = model_answers("who_must_act")
+    source = answers_source(model).replace("'R08': 'South Korea',", "'R08': 'South Korea,", 1)
+    got, lines = score(source)
+    assert got == 16.0
+    line = next(number for number, text in enumerate(source.splitlines(), 1) if "'R08'" in text)
+    assert f"line {line}: R08: a closing quote is missing after 'South Korea" in lines
 
 
-def test_a_broken_key_costs_a_message_not_an_error(tmp_path, monkeypatch, capsys):
-    broken = tmp_path / "answer_key.yaml"
-    broken.write_text("recommendations: [{id: R02}]\n", encoding="utf-8")
-    monkeypatch.setattr(grading, "answer_key_file", lambda: broken)
-    assert run_hidden_test({"answers": {"R02": "US"}}) == 0.0
-    out, err = capsys.readouterr()
-    assert err == "" and "could not be read (KeyError)" in out
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ('    "R08": South Korea,', 'R08: put the answer between quotes, like "South Korea"'),
+        ('    "R08": “South Korea”,', "R08: use straight quotes"),
+        ('    "R08": "South Korea"', "a comma is missing at the end of the line"),
+    ],
+)
+def test_typos_are_named_in_plain_words(bad_line, message):
+    from peninsula.answers import cell_problems, read_answer_cell
+
+    source = f'answers = {{\n    "R02": "US",\n{bad_line}\n    "R12": "DPRK",\n}}\n'
+    problems = cell_problems(read_answer_cell(source), ["R02", "R08", "R12"])
+    assert any(message in p for p in problems), problems
+    assert read_answer_cell(source).answers["R12"] == "DPRK"
+
+
+def test_a_broken_key_costs_a_message_not_an_error(tmp_path):
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / "answer_key.yaml").write_text("recommendations: [{id: R02}]\n", encoding="utf-8")
+    answer_cell = new_code_cell("answers = {'R02': 'US'}", metadata={"nbgrader": {"grade_id": "answers"}})
+    cell = graded_cell("trivedi", 17)
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.source_directory = "course"
+    ScoreAnswers(config=config).preprocess(
+        new_notebook(cells=[answer_cell, cell]), {"nbgrader": {"assignment": "who_must_act"}}
+    )
+    assert (
+        cell.outputs[-1].data["text/plain"] == "0.0"
+        and "could not be scored (KeyError)" in cell.outputs[0].text
+    )
 
 
 def test_items_and_model_answers_agree_with_the_key():
     items = load_items("who_must_act")
-    assert len(items) == 35 and {i.part for i in items} == {"trivedi", "cronin"}
-    for assignment in grading.PARTS:
+    assert {i.part for i in items} == {"trivedi", "cronin"}
+    for assignment in PARTS:
         for item in load_items(assignment):
             assert parse(item.id, model_answers(assignment)[item.id])[0] in item.full_credit
     with pytest.raises(KeyError, match="not an assignment"):
@@ -220,10 +261,10 @@ def test_items_and_model_answers_agree_with_the_key():
 
 def test_assignment_2_key_sections_are_anchored_and_well_formed():
     """peninsula check anchors every attribution and plan item; here: the items cover each part."""
-    from peninsula.check import check_assignment_items
-    from peninsula.paths import answer_key_file
+    from peninsula.grader.check import check_assignment_items
+    from peninsula.grader.course import Course
     from peninsula.texts import load_corpus
 
-    assert check_assignment_items(answer_key_file(), load_corpus()) == []
+    assert check_assignment_items(Course().key_file, load_corpus()) == []
     ids = [item.id for item in load_items("comparing_positions")]
     assert len(ids) == len(set(ids)) and {i[0] for i in ids} == {"A", "S", "P", "E"}

@@ -13,7 +13,7 @@ import yaml
 
 from peninsula import lessons
 from peninsula.codebook import load_codebook
-from peninsula.paths import answer_key_file
+from peninsula.grader.course import Course
 from peninsula.texts import load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,15 +255,14 @@ def shingles(text: str, size: int = 6) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-@pytest.mark.skipif(not answer_key_file().exists(), reason="only the instructor's copy has the answer key")
+@pytest.mark.skipif(not Course().key_file.exists(), reason="only the instructor's copy has the answer key")
 def test_no_lesson_text_repeats_the_answer_keys_wording():
     """No run of six words from a graded summary or rationale appears in a lesson or self-check.
 
     Runs that the texts themselves contain are allowed: quoting the texts reveals nothing. The
     message names only where the match is, never the key's words.
     """
-    from peninsula.positions import load_key_positions
-    from peninsula.recommendations import load_answer_key
+    from peninsula.grader.key import load_answer_key, load_key_positions
 
     in_texts = set().union(*(shingles(p.text) for p in load_corpus().paragraphs()))
     key_runs = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from peninsula.grading import PARTS
+from peninsula.grader.key import PARTS
 
 ASSIGNMENTS = tuple(PARTS)  # who_must_act, comparing_positions
 NBGRADER_WAIT = 90_000  # ms: every nbgrader command costs about 4 s to start on these 2 cores, plus its work

@@ -138,8 +138,8 @@ class RestoreDeletedCells(OverwriteCells):
                 source_cell, max_scores.get(name, 0), is_solution=name in solutions
             )
             if name not in max_scores:
-                cell.metadata.nbgrader.grade = False
-                cell.metadata.nbgrader.pop("points", None)
+                cell["metadata"]["nbgrader"]["grade"] = False
+                cell["metadata"]["nbgrader"].pop("points", None)
             nb.cells.insert(position, cell)
             position += 1
             restored.append(name)

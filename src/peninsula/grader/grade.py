@@ -260,10 +260,31 @@ def screen_feedback(course: Course, assignment: str, student: str, notebooks: li
                 path.rmdir()
         elif relative not in pages and relative != "timestamp.txt":
             path.unlink()
-    leaks = leaks_in_files(folder.glob("*.html"), assignment_material=True, key_file=course.key_file)
+    typed = typed_ids(course, assignment, student, notebooks)
+    found = leaks_in_files(folder.glob("*.html"), assignment_material=True, key_file=course.key_file)
+    # What the student typed in their own answer cell is theirs to see again, right or wrong.
+    leaks = [path for path, what in found.items() if any(w.split(" ", 1)[0] not in typed for w in what)]
     for path in leaks:
         path.unlink()
     return sorted(p.name for p in leaks)
+
+
+def typed_ids(course: Course, assignment: str, student: str, notebooks: list[str]) -> set[str]:
+    """The item ids the student answered in the answer cells of their graded notebooks."""
+    import json
+
+    from peninsula.answers import ANSWER_CELL_ID, is_blank, read_answer_cell
+
+    typed = set()
+    for name in notebooks:
+        cells = json.loads(
+            course.folder("autograded", student, assignment, name).read_text(encoding="utf-8")
+        )["cells"]
+        for cell in cells:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID:
+                answers = read_answer_cell("".join(cell["source"])).answers
+                typed |= {item_id for item_id, raw in answers.items() if not is_blank(raw)}
+    return typed
 
 
 def roster_ids(api) -> list[str]:

@@ -172,6 +172,8 @@ class BubblewrapProvisioner(LocalProvisioner):
 class SandboxKernelSpecs(KernelSpecManager):
     """Only the kit's sandboxed kernelspec: a student's notebook cannot choose another kernel."""
 
+    ensure_native_kernel = False
+
     def _kernel_dirs_default(self) -> list[str]:
         return [str(KERNELS)]
 
