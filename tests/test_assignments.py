@@ -61,7 +61,7 @@ def except_items(answers: dict, *ids: str) -> dict:
     return {k: v for k, v in answers.items() if k not in ids}
 
 
-HALF_A1 = {"R12": "dprk", "R13": "US, Japan", "R21": "US", "R24": "South Korea", "R27": "North Korea, US", "R36": "us"}
+HALF_A1 = {"R11": "rok", "R13": "US, Japan", "R21": "US", "R24": "South Korea", "R27": "North Korea, US", "R36": "us"}
 REBINDING_CELL = """
 print = None
 float = str
@@ -133,9 +133,9 @@ STUDENTS = [
     Student("a1_solution", A1, full(A1)),
     Student("a1_untouched", A1, zero(A1)),
     Student("a1_half", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 2.5}),
-    Student("a1_typos", A1, {"hidden_trivedi": 16, "hidden_cronin": 17.5}),
-    Student("a1_missing", A1, {"hidden_trivedi": 16, "hidden_cronin": 17}),
-    Student("a1_types", A1, {"hidden_trivedi": 15, "hidden_cronin": 16}),
+    Student("a1_typos", A1, {"hidden_trivedi": 15, "hidden_cronin": 17.5}),
+    Student("a1_missing", A1, {"hidden_trivedi": 15, "hidden_cronin": 17}),
+    Student("a1_types", A1, {"hidden_trivedi": 14, "hidden_cronin": 16}),
     Student("a1_raises", A1, zero(A1)),
     Student("a1_rebinds", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 2.5}),
     Student("a1_deleted", A1, full(A1)),

@@ -37,7 +37,7 @@ def test_the_key_lives_only_under_course():
         'answers = {"R08": "ROK"}',
         "R13: US, South Korea, Japan",
         'R33 -> actors: ["US"]',
-        "R14: washington",
+        "R15: washington",
     ],
 )
 def test_the_leak_search_finds_planted_answers(planted):

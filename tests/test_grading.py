@@ -89,7 +89,7 @@ def test_format_check_prints_problems_to_stderr_and_never_judges(capsys):
         expected, answers_source({item.id: "North Korea" for item in items})
     )  # mostly wrong, well formed
     out, err = capsys.readouterr()
-    assert err == "" and out.startswith("Format OK: all 35 answers")
+    assert err == "" and out.startswith("Format OK: all 34 answers")
     answers = {item.id: "US" for item in items} | {"R08": "Soth Korea"}
     check_format(expected, answers_source(answers))
     out, err = capsys.readouterr()
@@ -137,7 +137,7 @@ def graded_cell(part: str, points: float) -> dict:
     )
 
 
-def score(source: str, part: str = "trivedi", points: float = 17, assignment: str = "who_must_act"):
+def score(source: str, part: str = "trivedi", points: float = 16, assignment: str = "who_must_act"):
     """(score, printed lines) that the grader's step writes into a hidden test cell."""
     answer_cell = new_code_cell(source, metadata={"nbgrader": {"grade_id": "answers", "solution": True}})
     cell = graded_cell(part, points)
@@ -163,12 +163,12 @@ def test_model_answers_earn_full_marks_in_every_part(assignment):
 
 
 def test_the_grader_prints_verdicts_never_answers():
-    answers = {"R08": "Soth Korea", "R12": "north korea", "R13": "US, Japan", "R02": "China"}
+    answers = {"R08": "Soth Korea", "R11": "south korea", "R13": "US, Japan", "R02": "China"}
     got, lines = score(answers_source(answers))
     assert got == round(1 + 2 / 3, 2)
     assert "R08: not correct ('Soth Korea' is not an actor name; did you mean South Korea?)" in lines
-    assert {"R12: correct", "R13: partly correct", "R02: not correct", "R03: no answer"} <= set(lines)
-    assert lines[-1] == "Score for this part: 1.67 of 17" and "forged 17" not in lines
+    assert {"R11: correct", "R13: partly correct", "R02: not correct", "R03: no answer"} <= set(lines)
+    assert lines[-1] == "Score for this part: 1.67 of 16" and "forged 17" not in lines
 
 
 def test_scores_scale_and_clamp_to_the_cells_points():
@@ -197,7 +197,7 @@ def test_unreadable_or_computed_answer_cells_score_zero_with_a_reason(source, me
 
 
 def test_code_around_a_typed_dictionary_is_ignored_not_run():
-    source = answers_source({"R12": "DPRK"}) + "answers['R02'] = secret_lookup()\nimport os\n"
+    source = answers_source({"R11": "ROK"}) + "answers['R02'] = secret_lookup()\nimport os\n"
     got, lines = score(source)
     assert got == 1.0
     assert (
@@ -210,7 +210,7 @@ def test_one_typo_costs_one_item_and_the_line_is_named():
     model = model_answers("who_must_act")
     source = answers_source(model).replace("'R08': 'South Korea',", "'R08': 'South Korea,", 1)
     got, lines = score(source)
-    assert got == 16.0
+    assert got == 15.0
     line = next(number for number, text in enumerate(source.splitlines(), 1) if "'R08'" in text)
     assert f"line {line}: R08: a closing quote is missing after 'South Korea" in lines
 

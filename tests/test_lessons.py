@@ -19,7 +19,7 @@ from peninsula.texts import load_corpus
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = Path("/work/shared/reference/facts.md")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-R_ID = re.compile(r"\bR(0[1-9]|[1-3][0-9])\b")
+R_ID = re.compile(r"\bR\d{2}\b")
 
 
 def facts_glossary_terms(text: str) -> list[str]:
