@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from peninsula.grader.key import load_items, model_answers
+from peninsula.grader.key import model_answers
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -149,7 +149,7 @@ HONEST = {
     "honest_exact": lambda: model_answers(A1),
     "honest_aliases": lambda: {
         k: v.upper().replace("UNITED STATES (EXECUTIVE)", "america") for k, v in model_answers(A1).items()
-    },  # fmt: skip
+    },
     "honest_partial": lambda: {"R02": "US", "R13": "US, Japan", "R21": "US"},
 }
 
@@ -160,12 +160,14 @@ def hostile_class(tmp_path_factory):
     course.mkdir()
     (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
     subprocess.run(["cp", "-r", ROOT / "course", ROOT / "source_texts", course], check=True)
+    subprocess.run([BIN / "peninsula", "build-assignments"], cwd=course, check=True, capture_output=True)
     peninsula(course, "release", A1, "--lms-zip")
     release = released(course)
     for name, answers in HONEST.items():
         submit(course, name, with_answers(release, answers()))
     peninsula(course, "grade", A1)
     before = grades(course), gradebook_rows(course, set(HONEST)), digests(course)
+    submit(course, "typed_only", with_answers(release, TYPED))  # what the attackers' own answers earn
     for name, code in ATTACKS.items():
         submit(course, "attack_" + name.replace(" ", "_"), with_answers(release, TYPED, extra=code))
     computed = "from peninsula.grader.key import model_answers\nanswers = model_answers('who_must_act')\n"
@@ -194,20 +196,11 @@ def typo_notebook(release: dict) -> dict:
     return notebook
 
 
-def typed_score() -> float:
-    items = {i.id: i for i in load_items(A1)}
-    from peninsula.answers import parse
-    from peninsula.grader.scoring import item_credit
-
-    trivedi = [i for i in items.values() if i.part == "trivedi"]
-    total = sum(item_credit(items[k], parse(k, v)[0]) for k, v in TYPED.items())
-    return round(len(trivedi) * total / len(trivedi), 2)
-
-
 def test_no_attack_earns_more_than_its_typed_answers(hostile_class):
     course, _, _ = hostile_class
     rows = grades(course)
-    ceiling = typed_score()
+    ceiling = float(rows["typed_only"]["score"])
+    assert ceiling > 0
     for name in ATTACKS:
         row = rows["attack_" + name.replace(" ", "_")]
         assert row["status"] in ("graded", "needs manual grading"), (name, row)
@@ -228,6 +221,7 @@ def test_honest_students_keep_their_grades_and_gradebook_rows(hostile_class):
     maximum = float(after["honest_exact"]["max_score"])
     for name in HONEST:
         assert after[name] == grades_before[name], name
+        assert after[name]["reason"] == "", after[name]
     assert float(after["honest_exact"]["score"]) == float(after["honest_aliases"]["score"]) == maximum - 5
     assert 0 < float(after["honest_partial"]["score"]) < 3
     assert gradebook_rows(course, set(HONEST)) == rows_before
@@ -261,6 +255,7 @@ def test_one_typo_costs_one_item_and_is_named(hostile_class):
     course, _, _ = hostile_class
     rows = grades(course)
     assert float(rows["typo_one_line"]["score"]) == float(rows["honest_exact"]["score"]) - 1
+    assert "withheld" not in rows["typo_one_line"]["reason"]
     html = (course / "feedback" / "typo_one_line" / A1 / f"{A1}.html").read_text()
     assert (
         "a closing quote is missing after &quot;South Korea" in html or 'missing after "South Korea' in html
@@ -269,7 +264,7 @@ def test_one_typo_costs_one_item_and_is_named(hostile_class):
 
 @pytest.mark.parametrize("student", ["deleted_answer_cell", "empty_notebook"])
 def test_deleted_cells_are_restored_and_graded_zero(hostile_class, student):
-    course, _, output = hostile_class
+    course, _, _ = hostile_class
     row = grades(course)[student]
     assert row["status"] != "failed" and float(row["score"]) == 0, row
     assert "deleted cell(s) put back and graded 0" in row["reason"]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -306,21 +307,31 @@ def test_help(command, tmp_path):
 
 
 def test_cli_prints_one_text_with_paragraph_ids(tmp_path):
-    result = run([str(PENINSULA), "texts", "cronin"], tmp_path)
+    result = run([str(PENINSULA), "texts", "cronin"], tmp_path, **{TEXTS_ENV: str(ROOT / "source_texts")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Patrick M. Cronin, “Give Peace With North Korea a Chance")
     assert "[C1] The Korean Peninsula is no longer on the brink of war" in result.stdout
     assert "[C18]" in result.stdout and "[T1]" not in result.stdout
 
 
-def test_cli_lists_both_texts(tmp_path):
-    result = run([sys.executable, "-m", "peninsula", "texts"], tmp_path)
+def test_cli_lists_both_texts_found_next_to_the_lessons(tmp_path):
+    """A student's folder (nbgitpuller, a hub's shared folder, an LMS download): the texts sit beside
+    the lessons, and the kernel runs in the lessons' folder."""
+    shutil.copytree(ROOT / "source_texts", tmp_path / "source_texts")
+    (tmp_path / "notebooks").mkdir()
+    result = run([sys.executable, "-m", "peninsula", "texts"], tmp_path / "notebooks")
     assert result.returncode == 0, result.stderr
     assert "19 paragraphs" in result.stdout and "18 paragraphs" in result.stdout
 
 
+def test_without_texts_the_message_says_what_to_do(tmp_path):
+    result = run([str(PENINSULA), "texts"], tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "The lesson texts were not found" in result.stderr and TEXTS_ENV in result.stderr
+
+
 def test_cli_unknown_text_exits_2_with_a_message(tmp_path):
-    result = run([str(PENINSULA), "texts", "bogus"], tmp_path)
+    result = run([str(PENINSULA), "texts", "bogus"], tmp_path, **{TEXTS_ENV: str(ROOT / "source_texts")})
     assert result.returncode == 2
     assert result.stdout == ""
     assert "peninsula texts: unknown text id 'bogus'; use one of trivedi, cronin" in result.stderr

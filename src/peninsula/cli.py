@@ -86,7 +86,18 @@ def _grade(args: argparse.Namespace) -> int:
     print(f"Grades with a status column: {write_grades(course, args.assignment, results)}")
     print(f"nbgrader's log: {grade_log(course, args.assignment)}")
     print(f"Feedback (hidden tests cleared): {course.folder('feedback')}; send it with "
-          f"`nbgrader release_feedback {args.assignment}` or from the LMS.")  # fmt: skip
+          f"`peninsula release-feedback {args.assignment}` or from the LMS.")  # fmt: skip
+    return 0
+
+
+def _release_feedback(args: argparse.Namespace) -> int:
+    from peninsula.grader.feedback import release_feedback
+
+    released = release_feedback(_course(args), args.assignment, include_provisional=args.include_provisional)
+    print(f"Feedback released to {len(released.sent)} student(s): {', '.join(released.sent) or 'none'}")
+    if released.held:
+        print(f"Held back ({len(released.held)}):")
+        print("\n".join(f"  {h.student_id}: {h.reason}" for h in released.held))
     return 0
 
 
@@ -114,6 +125,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "release": ("generate the student version, check it for leaks, and publish it", _release),
     "collect": ("collect submissions from the exchange, or from LMS downloads", _collect),
     "grade": ("autograde, write feedback and grades, and show each student's status", _grade),
+    "release-feedback": ("send feedback to the students whose grading is settled", _release_feedback),
     "report": ("write a class analytics page: scores, item difficulty, actor confusion", _report),
     "demo-class": ("make a synthetic class in submitted/ to rehearse the cycle", _demo_class),
 }
@@ -131,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.choices["export-charts"]
     export.add_argument("--format", choices=["svg", "png"], default="svg", help="file format (default: svg)")
     export.add_argument("--out", default="exports", help="folder to write to (default: exports/)")
-    for name in ("release", "collect", "grade", "report", "demo-class"):
+    for name in ("release", "collect", "grade", "release-feedback", "report", "demo-class"):
         command = commands.choices[name]
         command.add_argument("assignment", help="who_must_act or comparing_positions")
         command.add_argument("--course", help="the course folder (default: the one this runs in)")
@@ -146,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.choices["grade"].add_argument(
         "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
+    )
+    commands.choices["release-feedback"].add_argument(
+        "--include-provisional", action="store_true", help="also send provisional feedback"
     )
     demo = commands.choices["demo-class"]
     demo.add_argument("--students", type=int, default=30, help="class size (default: 30)")

@@ -270,20 +270,22 @@ def screen_feedback(course: Course, assignment: str, student: str, notebooks: li
 
 
 def typed_ids(course: Course, assignment: str, student: str, notebooks: list[str]) -> set[str]:
-    """The item ids the student answered in the answer cells of their graded notebooks."""
+    """The item ids the student typed something for in their answer cells, readable or not."""
     import json
 
-    from peninsula.answers import ANSWER_CELL_ID, is_blank, read_answer_cell
+    from peninsula.answers import ANSWER_CELL_ID, ITEM_LINE
 
     typed = set()
     for name in notebooks:
-        cells = json.loads(
+        notebook = json.loads(
             course.folder("autograded", student, assignment, name).read_text(encoding="utf-8")
-        )["cells"]
-        for cell in cells:
+        )
+        for cell in notebook["cells"]:
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID:
-                answers = read_answer_cell("".join(cell["source"])).answers
-                typed |= {item_id for item_id, raw in answers.items() if not is_blank(raw)}
+                lines = "".join(cell["source"]).splitlines()
+                typed |= {
+                    m["id"] for m in map(ITEM_LINE.match, lines) if m and m["value"].strip(" ,") != '""'
+                }
     return typed
 
 

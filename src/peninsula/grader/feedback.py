@@ -1,0 +1,74 @@
+"""`peninsula release-feedback`: hand feedback to the students whose grading is settled.
+
+nbgrader's own `release_feedback` hands out whatever feedback exists, including provisional pages
+of students still waiting for a hand-graded answer. Here a student's feedback goes out only when
+the submission is graded, needs no manual grading, and its page passed the leak screen; everyone
+else is listed with the reason they are held back (`--include-provisional` sends those waiting
+for manual grading too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peninsula.grader.course import Course, PipelineError
+
+
+@dataclass(frozen=True)
+class Held:
+    student_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Released:
+    sent: list[str]
+    held: list[Held]
+
+
+def settled_students(course: Course, assignment: str, api=None) -> tuple[list[str], list[Held]]:
+    """(students whose grading is settled, students held back with the reason)."""
+    from nbgrader.api import MissingEntry
+
+    api = api or course.api()
+    settled, held = [], []
+    with api.gradebook as gradebook:
+        students = sorted(student.id for student in gradebook.students)
+        for student in students:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                held.append(Held(student, "no submission"))
+                continue
+            page = course.folder("feedback", student, assignment)
+            if submission.needs_manual_grade:
+                held.append(Held(student, "needs manual grading (provisional)"))
+            elif not page.is_dir() or not any(page.glob("*.html")):
+                held.append(Held(student, "no feedback page (failed, or withheld by the leak screen)"))
+            else:
+                settled.append(student)
+    return settled, held
+
+
+def release_feedback(course: Course, assignment: str, include_provisional: bool = False) -> Released:
+    api = course.api()
+    settled, held = settled_students(course, assignment, api)
+    if include_provisional:
+        provisional = [h.student_id for h in held if h.reason.startswith("needs manual grading")]
+        held = [h for h in held if h.student_id not in provisional]
+        settled = sorted(
+            settled + [s for s in provisional if any(course.folder("feedback", s).glob("*/*.html"))]
+        )
+    sent = []
+    for student in settled:
+        if not course.folder("submitted", student, assignment, "timestamp.txt").exists():
+            # nbgrader's release_feedback fails without it (an LMS download has none)
+            held.append(Held(student, "no timestamp.txt in submitted/ (send its feedback page from the LMS)"))
+            continue
+        result = api.release_feedback(assignment, student)
+        if not result["success"]:
+            raise PipelineError(
+                f"nbgrader release_feedback failed for {student}:\n{result.get('log', '')[-2000:]}"
+            )
+        sent.append(student)
+    return Released(sent, sorted(held, key=lambda h: h.student_id))
