@@ -404,7 +404,7 @@ def timeline(start: str | None = "2017", end: str | None = None) -> alt.LayerCha
         raise ValueError(f"timeline(): no events between {start or 'the first'} and {end or 'the last'}")
     first, last = _window(start, end)
     earlier = [f"{e.label} ({e.dates})" for e in load_timeline() if e.end < first]
-    subtitle = ["Dashed: when each text came out. Colour and shape: which text refers to it"]
+    subtitle = ["Dashed: when each text came out. Colour and shape: which text refers to it or calls for it"]
     if earlier:
         subtitle.append("Earlier, not shown: " + "; ".join(earlier))
     publications = [
@@ -433,11 +433,11 @@ def timeline(start: str | None = "2017", end: str | None = None) -> alt.LayerCha
         x2="end:T", color=alt.Color("referred_to_by:N", scale=refers, legend=None)
     )
     points = events.mark_point(filled=True, size=80, opacity=1).encode(
-        color=alt.Color("referred_to_by:N", scale=refers, title="referred to by", legend=legend_below),
+        color=alt.Color("referred_to_by:N", scale=refers, title="which text", legend=legend_below),
         shape=alt.Shape(
             "referred_to_by:N",
             scale=alt.Scale(domain=refers.domain),
-            title="referred to by",
+            title="which text",
             legend=legend_below,
         ),
         tooltip=["event:N", "dates:N", "referred_to_by:N", "check:N", "note:N"],
@@ -463,7 +463,8 @@ def timeline(start: str | None = "2017", end: str | None = None) -> alt.LayerCha
             description=(
                 f"Timeline of {len(rows)} events from {rows[0]['dates']} to {rows[-1]['dates']}, one row "
                 "each, with a dashed mark at each text's publication date. Each event's colour and shape say "
-                "whether Trivedi, Cronin, both or neither refers to it. Events after both texts say so."
+                "whether Trivedi, Cronin, both or neither refers to it or calls for it. Events after both "
+                "texts say so."
             ),
             width=460,
             height=alt.Step(20),
