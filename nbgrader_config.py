@@ -14,11 +14,17 @@ c.CourseDirectory.course_id = "peninsula"
 # costs one cell, not the whole batch).
 c.Execute.timeout = 30
 
-# A filesystem exchange, so release/fetch/submit/collect work without JupyterHub.
-# It sits in a git-ignored folder and is created the first time nbgrader reads this file.
-EXCHANGE = COURSE_ROOT / ".exchange"
-EXCHANGE.mkdir(exist_ok=True)
-c.Exchange.root = str(EXCHANGE)
+# The exchange. On a shared server the site-wide nbgrader_config.py (in /etc/jupyter; see deploy/)
+# names the exchange every student can reach, and it must win: nbgrader reads this file last, so an
+# Exchange.root set here would send releases to a folder no student sees. Only where no site or user
+# config names one (a laptop, a copy for tests) does the course use a private exchange, so that
+# release/fetch/submit/collect work without JupyterHub: a git-ignored folder made on first read.
+from peninsula.grader.course import site_config  # noqa: E402
+
+if "root" not in site_config().Exchange:
+    EXCHANGE = COURSE_ROOT / ".exchange"
+    EXCHANGE.mkdir(exist_ok=True)
+    c.Exchange.root = str(EXCHANGE)
 
 # The graded assignments (course/who_must_act, course/comparing_positions) keep their answer dictionary
 # above a solution region, so the release needs no stub code there (the default stub raises).

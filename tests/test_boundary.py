@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from peninsula.grader.leaks import fingerprints, leaks_in_files, leaks_in_text
 from peninsula.grader.key import load_answer_key
+from peninsula.grader.leaks import fingerprints, leaks_in_files, leaks_in_text
 
 ROOT = Path(__file__).parents[1]
 STUDENT_SAFE = ["source_texts", "notebooks", "src/peninsula"]

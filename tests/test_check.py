@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peninsula.grader.check import DataFiles, check_all
 from peninsula.codebook import CODEBOOK_FILE
+from peninsula.grader.check import DataFiles, check_all
 from peninsula.grader.course import Course
 from peninsula.positions import POSITIONS_FILE
 from peninsula.recommendations import WORKED_EXAMPLES_FILE

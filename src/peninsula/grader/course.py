@@ -45,7 +45,7 @@ class Course:
         """The course's nbgrader configuration: site and user files, then the course's own."""
         from traitlets.config.loader import PyFileConfigLoader
 
-        config = _site_config()
+        config = site_config()
         config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config())
         config.CourseDirectory.root = str(self.root)
         return config
@@ -93,7 +93,7 @@ class Course:
         return subprocess.run(command, cwd=self.root, capture_output=True, text=True)
 
 
-def _site_config():
+def site_config():
     """The system-wide and user nbgrader_config.py files, in the order nbgrader reads them."""
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config import Config
