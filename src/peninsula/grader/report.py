@@ -7,14 +7,13 @@ reads the answer key.
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from peninsula.answers import ANSWERS_VARIABLE, parse
+from peninsula.answers import ANSWER_CELL_ID, parse, read_answer_cell
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.key import Item, load_items
 from peninsula.grader.scoring import item_credit
@@ -32,28 +31,15 @@ class ClassData:
 
 
 def read_answers(notebook_path: Path) -> dict[str, object]:
-    """The `answers` dictionary literal in a graded notebook ({} if it cannot be read as plain data)."""
+    """The answers typed in a notebook's answer cell, read exactly as the grader reads them
+    (the last cell whose nbgrader grade_id is "answers"); {} if the notebook cannot be read."""
     try:
         cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         return {}
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        try:
-            tree = ast.parse("".join(cell.get("source", "")))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == ANSWERS_VARIABLE for t in node.targets
-            ):
-                try:
-                    value = ast.literal_eval(node.value)
-                except ValueError:
-                    return {}
-                return value if isinstance(value, dict) else {}
-    return {}
+    sources = ["".join(c.get("source", "")) for c in cells
+               if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID]  # fmt: skip
+    return read_answer_cell(sources[-1]).answers if sources else {}
 
 
 def load_class(course: Course, assignment: str) -> ClassData:
