@@ -238,7 +238,7 @@ def test_feedback_is_only_the_graded_page_and_holds_no_key(hostile_class):
     course, _, _ = hostile_class
     for folder in (course / "feedback").iterdir():
         files = sorted(p.name for p in (folder / A1).iterdir())
-        assert set(files) <= {f"{A1}.html", "timestamp.txt"}, (folder.name, files)
+        assert set(files) <= {f"{A1}.html", "timestamp.txt", "submission_secret.txt"}, (folder.name, files)
         if folder.name.startswith("attack"):
             html = (folder / A1 / f"{A1}.html").read_text()
             assert (

@@ -183,7 +183,8 @@ def test_the_exchange_cycle_with_a_resubmission(tmp_path, monkeypatch):
     assert first > 0
     answer(20)  # a resubmission replaces the first one
     assert graded_score() > first
-    run(BIN / "nbgrader", "release_feedback", A1, cwd=course)
+    released = peninsula("release-feedback", A1, course=course).stdout
+    assert "Feedback released to 1 student(s)" in released, released
     run(BIN / "nbgrader", "fetch_feedback", A1, *exchange, cwd=home)
     (feedback,) = (home / A1 / "feedback").glob(f"*/{A1}.html")
     assert leaks_in_text(feedback.read_text(encoding="utf-8"), assignment_material=True) == []

@@ -28,6 +28,8 @@ FAILED = "failed"
 MISSING = "missing"
 UNSANDBOXED = "UNSANDBOXED: student code could read and change the course"
 
+# nbgrader's own files beside a feedback page: release_feedback reads them, students never get them.
+NBGRADER_FEEDBACK_FILES = {"timestamp.txt", "submission_secret.txt"}
 CSV_COLUMNS = ["student_id", "assignment", "status", "score", "max_score", "reason"]
 
 
@@ -258,7 +260,7 @@ def screen_feedback(course: Course, assignment: str, student: str, notebooks: li
         if path.is_dir():
             with contextlib.suppress(OSError):
                 path.rmdir()
-        elif relative not in pages and relative != "timestamp.txt":
+        elif relative not in pages and relative not in NBGRADER_FEEDBACK_FILES:
             path.unlink()
     typed = typed_ids(course, assignment, student, notebooks)
     found = leaks_in_files(folder.glob("*.html"), assignment_material=True, key_file=course.key_file)
