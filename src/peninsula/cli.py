@@ -114,6 +114,41 @@ def _demo_class(args: argparse.Namespace) -> int:
     course = _course(args)
     students = make_demo_class(course, args.assignment, args.students, args.seed)
     print(describe(students, args.assignment, course.root))
+    if args.panel:
+        from peninsula.grader.exports import write_demo_panel
+
+        panel = write_demo_panel(course, args.assignment, Path(args.panel), args.seed, args.students)
+        print(f"The demo class's codings, as an anonymous panel for Lesson 5: {panel}")
+    return 0
+
+
+def _integrity(args: argparse.Namespace) -> int:
+    from peninsula.grader.integrity import integrity_text, write_integrity
+
+    result, target = write_integrity(_course(args), args.assignment)
+    print(integrity_text(result))
+    print(f"\nThe same list (instructor only): {target}")
+    return 0
+
+
+def _export_codings(args: argparse.Namespace) -> int:
+    from peninsula.grader.exports import export_codings
+
+    target = export_codings(_course(args), args.assignment, Path(args.out) if args.out else None)
+    print(f"Anonymous class codings (no names, ids or key; leak-checked): {target}\n"
+          "Give it to students as class_codings.yaml next to the lessons; Lesson 5 reads it.")  # fmt: skip
+    return 0
+
+
+def _export_grades(args: argparse.Namespace) -> int:
+    from peninsula.grader.exports import export_grades
+
+    out = Path(args.out) if args.out else None
+    target, unscored = export_grades(_course(args), args.assignment, args.lms, args.column, out)
+    print(f"Grades for the {args.lms.capitalize()} gradebook: {target}")
+    if unscored:
+        print(f"No score for {len(unscored)} student(s), so the LMS keeps what it has:")
+        print("\n".join(f"  {row['student_id']}: {row['status']}" for row in unscored))
     return 0
 
 
@@ -128,6 +163,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "release-feedback": ("send feedback to the students whose grading is settled", _release_feedback),
     "report": ("write a class analytics page: scores, item difficulty, actor confusion", _report),
     "demo-class": ("make a synthetic class in submitted/ to rehearse the cycle", _demo_class),
+    "integrity": ("list submissions worth a second look: identical files, shared errors", _integrity),
+    "export-codings": ("write the class's codings, anonymised, for Lesson 5", _export_codings),
+    "export-grades": ("write grades as the CSV a Canvas or Moodle gradebook imports", _export_grades),
 }
 
 
@@ -143,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.choices["export-charts"]
     export.add_argument("--format", choices=["svg", "png"], default="svg", help="file format (default: svg)")
     export.add_argument("--out", default="exports", help="folder to write to (default: exports/)")
-    for name in ("release", "collect", "grade", "release-feedback", "report", "demo-class"):
+    for name in ("release", "collect", "grade", "release-feedback", "report", "demo-class", "integrity",
+                 "export-codings", "export-grades"):
         command = commands.choices[name]
         command.add_argument("assignment", help="who_must_act or comparing_positions")
         command.add_argument("--course", help="the course folder (default: the one this runs in)")
@@ -165,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.choices["demo-class"]
     demo.add_argument("--students", type=int, default=30, help="class size (default: 30)")
     demo.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible class")
+    demo.add_argument("--panel", help="also write the class's codings as an anonymous panel file here")
+    commands.choices["export-codings"].add_argument(
+        "--out", help="where to write it (default: exports/class_codings.yaml)"
+    )
+    grades = commands.choices["export-grades"]
+    grades.add_argument("--lms", choices=["canvas", "moodle"], required=True, help="the gradebook's format")
+    grades.add_argument("--column", help="the assignment's column name in the LMS (default: the assignment)")
+    grades.add_argument("--out", help="where to write it (default: exports/<assignment>-<lms>.csv)")
     return parser
 
 

@@ -2,7 +2,10 @@
 
 Students answer from the release notebook, each with their own accuracy: right, partly right,
 wrong, misspelt, or blank. A few submissions are broken the ways real ones break, and a few
-students on the roster submit nothing. Instructor-only: it reads the answer key.
+students on the roster submit nothing. In a class of `PLANTED_FROM` or more, three things are
+planted for the class analytics to find: a shared trap (one item most students answer with the
+same partial answer), a student who copied most of another's answers, and a student who handed
+in another's notebook file unchanged. Instructor-only: it reads the answer key.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from peninsula.answers import PLAN_BRANCHES, STANCE_VALUES, authors
@@ -22,6 +25,9 @@ from peninsula.grader.key import Item, load_items
 BROKEN_KINDS = ("invalid JSON", "deleted cells", "renamed notebook", "infinite loop", "stderr noise",
                 "edited tests")  # fmt: skip
 MISSING_EVERY = 15  # one roster student in this many never submits
+PLANTED_FROM = 20  # class size from which the trap and the two copies are planted
+TRAPPED_SHARE = 0.7  # share of the class that falls into the shared trap
+COPIED_ITEMS = 0.9  # share of the source's answers the copier takes over (the rest are their own)
 WRITTEN_ANSWER = (
     "I chose this item because its actor is hard to pin down. Reading the paragraph around it, I think "
     "the government that has to act is not the one named first in the sentence, because the sentence "
@@ -36,6 +42,8 @@ class DemoStudent:
     accuracy: float
     broken: str | None  # one of BROKEN_KINDS, or None
     submits: bool
+    copies: str | None = None  # whose answers this student copied (most of them)
+    hands_in: str | None = None  # whose notebook file this student handed in, byte for byte
 
 
 def plan_class(size: int, seed: int = 0) -> list[DemoStudent]:
@@ -48,7 +56,20 @@ def plan_class(size: int, seed: int = 0) -> list[DemoStudent]:
         submits = number % MISSING_EVERY != 0
         accuracy = min(0.98, max(0.2, rng.gauss(0.7, 0.15)))
         students.append(DemoStudent(f"demo{number:03d}", round(accuracy, 2), broken, submits))
-    return students
+    return _plant_copies(students, seed) if size >= PLANTED_FROM else students
+
+
+def _plant_copies(students: list[DemoStudent], seed: int) -> list[DemoStudent]:
+    """Pick, with their own random stream (so no other student changes), a weaker student whose
+    answers are copied, a copier, and a pair where one hands in the other's file."""
+    rng = random.Random(f"{seed}:copies")
+    regular = [s for s in students if s.submits and not s.broken]
+    weaker = [s for s in regular if s.accuracy <= 0.65] or regular
+    source = rng.choice(weaker)
+    copier, file_source, file_copier = rng.sample([s for s in regular if s is not source], 3)
+    planted = {copier.student_id: replace(copier, copies=source.student_id),
+               file_copier.student_id: replace(file_copier, hands_in=file_source.student_id)}  # fmt: skip
+    return [planted.get(s.student_id, s) for s in students]
 
 
 def answer_for(item: Item, accuracy: float, rng: random.Random) -> object:
@@ -124,7 +145,7 @@ def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0) -
         generated = api.generate_assignment(assignment)
         if not generated["success"]:
             raise PipelineError(f"nbgrader generate_assignment failed:\n{generated.get('log', '')}")
-    items = load_items(assignment)
+    items = load_items(assignment, key_file=course.key_file)
     rng = random.Random(seed)
     students = plan_class(size, seed)
     with api.gradebook as gradebook:
@@ -133,20 +154,30 @@ def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0) -
             gradebook.update_or_create_student(
                 student.student_id, first_name="Demo", last_name=f"Student {number}"
             )
-    for index, student in enumerate(students):
+    answers = {s.student_id: {item.id: answer_for(item, s.accuracy, rng) for item in items}
+               for s in students if s.submits}  # fmt: skip
+    if len(students) >= PLANTED_FROM:
+        _plant_answers(answers, students, items, seed)
+    written: dict[str, dict[str, str]] = {}
+    # A student who hands in another's file is written after everyone else, so that file exists.
+    for index in sorted(range(len(students)), key=lambda i: students[i].hands_in is not None):
+        student = students[index]
         if not student.submits:
             continue
         folder = course.folder("submitted", student.student_id, assignment)
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.ipynb"):
             old.unlink()
-        answers = {item.id: answer_for(item, student.accuracy, rng) for item in items}
+        written[student.student_id] = {}
         for name in notebooks:
+            if student.hands_in:
+                (folder / name).write_text(written[student.hands_in][name], encoding="utf-8")
+                continue
             notebook = json.loads((released / name).read_text(encoding="utf-8"))
             for cell in notebook["cells"]:
                 flags = cell["metadata"].get("nbgrader", {})
                 if cell["cell_type"] == "code":
-                    cell["source"] = fill_answers("".join(cell["source"]), answers)
+                    cell["source"] = fill_answers("".join(cell["source"]), answers[student.student_id])
                 elif flags.get("solution") and flags.get("grade"):  # a hand-graded written answer
                     cell["source"] = WRITTEN_ANSWER
             content = break_notebook(notebook, student.broken) if student.broken else notebook
@@ -154,9 +185,36 @@ def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0) -
             target = folder / (name.replace(".ipynb", "_final.ipynb") if renamed else name)
             text = content if isinstance(content, str) else json.dumps(content, indent=1)
             target.write_text(text, encoding="utf-8")
+            written[student.student_id][name] = text
         stamp = TIMESTAMP.format(day=1 + index % 28, minute=index % 60)
         (folder / "timestamp.txt").write_text(stamp, encoding="utf-8")
     return students
+
+
+def trap_item(items: list[Item]) -> Item:
+    """The item of the shared trap: the first with several actors in its key (else the first)."""
+    return next((i for i in items if i.id[0] == "R" and len(i.full_credit[0]) > 1), items[0])
+
+
+def _plant_answers(answers: dict[str, dict[str, object]], students: list[DemoStudent], items: list[Item],
+                   seed: int) -> None:  # fmt: skip
+    """Most of the class gives the trap item the same partial answer; a copier takes over most of
+    the source's answers. A separate random stream, so the other answers stay as they were."""
+    rng = random.Random(f"{seed}:planted")
+    codebook = load_codebook()
+    trap = trap_item(items)
+    if trap.id[0] == "R":
+        partial = ", ".join(codebook.actors[c].name for c in sorted(trap.full_credit[0])[:-1])
+        for student_answers in answers.values():
+            if rng.random() < TRAPPED_SHARE:
+                student_answers[trap.id] = partial
+    for student in students:
+        if student.copies and student.submits:
+            own = answers[student.student_id]
+            answers[student.student_id] = {
+                item_id: value if rng.random() < COPIED_ITEMS else own[item_id]
+                for item_id, value in answers[student.copies].items()
+            }
 
 
 def describe(students: list[DemoStudent], assignment: str, root: Path) -> str:
@@ -166,5 +224,9 @@ def describe(students: list[DemoStudent], assignment: str, root: Path) -> str:
         f"Wrote {sum(s.submits for s in students)} submissions of {assignment} to {root / 'submitted'}.",
         f"Broken on purpose: {', '.join(broken) or 'none'}.",
         f"On the roster but never submitted: {', '.join(missing) or 'none'}.",
+        *[f"Planted for `peninsula integrity`: {s.student_id} copied most of {s.copies}'s answers."
+          for s in students if s.copies],
+        *[f"Planted for `peninsula integrity`: {s.student_id} handed in {s.hands_in}'s notebook file "
+          "unchanged." for s in students if s.hands_in],
         f"Next: peninsula grade {assignment}",
     ])  # fmt: skip

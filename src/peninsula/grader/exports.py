@@ -1,0 +1,172 @@
+"""What leaves the course folder: the class's codings for Lesson 5, and grades for an LMS gradebook.
+
+**`peninsula export-codings`** writes the class as a panel of coders (`peninsula.reliability`'s
+file format) that students may see. It holds no names, no student ids and no item ids: every unit
+is one actor decision on one item (or one answer to a non-actor item), the units are shuffled and
+numbered afresh at every export, and each keeps only how many students gave each code, so no
+student's row exists to trace. Nothing from the key is in it: no answers, no credit, no verdicts
+(less than each student's feedback already returned). The file is screened with
+`peninsula.grader.leaks` before it is written.
+
+**`peninsula export-grades --lms canvas|moodle`** turns exports/<a>-grades.csv (written by
+`peninsula grade`) into the CSV each gradebook imports. Only a *graded* row carries a score: a
+provisional, failed or missing row is left without one, never a plain 0.
+
+- Canvas (Gradebook > Import): the columns `Student` ("Last, First"), `ID`, `SIS User ID`,
+  `SIS Login ID`, `Section`, then one column per assignment; Canvas matches a row by ID, SIS User
+  ID or SIS Login ID. The kit fills `ID` with the gradebook's `lms_user_id` and `SIS Login ID`
+  with the nbgrader student id. The import has no comment column (an unknown column becomes a new
+  assignment), so the status stays in the kit's grades CSV, and an empty cell leaves Canvas as it was.
+- Moodle (Grades > Import > CSV file): Moodle maps every column by hand on import, a user column
+  to one of id, username, ID number or email, and each other column to a grade item or to
+  "Feedback for" a grade item. The kit writes `First name`, `Last name`, `Username` (the nbgrader
+  id), `ID number` (lms_user_id), `Email address`, then `<column> (Real)` and `<column> (Feedback)`,
+  the way Moodle's own export names them. The status goes in the feedback column, in words meant
+  for the student; a row without a score has "-", which Moodle reads as no grade.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from peninsula.grader.agreement import class_panel
+from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.leaks import leaks_in_text
+from peninsula.grader.report import ClassData
+from peninsula.reliability import CLASS_PANEL_FILE, Panel, panel_yaml
+
+#: Fewer coders than this and the counts would let students work out each other's answers.
+MIN_CODERS = 5
+CODINGS_HEADER = """\
+A class panel of codings for Lesson 5 ("How reliable is our coding?"), written by
+`peninsula export-codings`. Each unit is one decision: for a recommendation, whether an actor
+must act (1) or not (0); for other items, the answer given. "counts" says how many students gave
+each code and "uncoded" how many gave no usable answer. There are no names, no student ids and no
+item ids: units are shuffled and numbered afresh at every export, and no student's row exists.
+Put this file next to the lessons as class_codings.yaml; Lesson 5 finds it there."""
+
+
+# ------------------------------------------------------------------ the class's codings
+
+
+def anonymous_panel(data: ClassData, rng: random.Random, title: str, note: str = "") -> Panel:
+    """The class panel with its units shuffled and renumbered, so nothing ties a unit to an item."""
+    panel = class_panel(data)
+    if panel.coders < MIN_CODERS:
+        raise PipelineError(
+            f"only {panel.coders} submission(s) with readable answers; an export needs at least "
+            f"{MIN_CODERS}, so that no student's answers can be worked out from it"
+        )
+    units = list(panel.units)
+    rng.shuffle(units)
+    numbered = tuple(replace(unit, id=f"u{n:03d}") for n, unit in enumerate(units, 1))
+    return Panel(title, numbered, panel.coders, note)
+
+
+def write_codings(course: Course, data: ClassData, target: Path, rng: random.Random, title: str,
+                  note: str = "") -> Path:  # fmt: skip
+    """Write the anonymous panel, refusing if the leak screen finds anything from the key in it."""
+    text = panel_yaml(anonymous_panel(data, rng, title, note), CODINGS_HEADER)
+    found = leaks_in_text(text, key_file=course.key_file)
+    if found:
+        raise PipelineError(f"the codings export would hold answer key material; not written: {found}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def export_codings(course: Course, assignment: str, out: Path | None = None) -> Path:
+    """The graded class's codings, shuffled with the system's randomness (so not reproducible)."""
+    from peninsula.grader.report import load_class
+
+    target = out or course.folder("exports", CLASS_PANEL_FILE)
+    return write_codings(course, load_class(course, assignment), target, random.SystemRandom(),
+                         f"Our class: {assignment}")  # fmt: skip
+
+
+# ------------------------------------------------------------------ grades for an LMS
+
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+MOODLE_COLUMNS = ["First name", "Last name", "Username", "ID number", "Email address"]
+LMS_FORMATS = ("canvas", "moodle")
+GRADED = "graded"
+NO_GRADE = "-"  # Moodle's "no grade"
+DETAILS = re.compile(r"\s*\(details: [^)]*\)")
+
+
+def student_comment(status: str, reason: str) -> str:
+    """A row's status in words for the student (the LMS shows feedback to them)."""
+    if status == GRADED:
+        return "graded"
+    if status == "needs manual grading":
+        return "provisional: a written answer is still to be graded by hand"
+    if status == "failed":
+        return f"not graded: {DETAILS.sub('', reason).split('; open it')[0]}; please talk to your instructor"
+    return "no submission received"
+
+
+def read_grades(course: Course, assignment: str) -> list[dict[str, str]]:
+    path = course.folder("exports", f"{assignment}-grades.csv")
+    if not path.is_file():
+        raise PipelineError(f"{path.name} is not in exports/ yet; run `peninsula grade {assignment}` first")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def roster(course: Course) -> dict[str, dict[str, str]]:
+    """nbgrader student id -> first name, last name, email and LMS user id, from the gradebook."""
+    with course.api().gradebook as gradebook:
+        return {s.id: {"first": s.first_name or "", "last": s.last_name or "", "email": s.email or "",
+                       "lms": s.lms_user_id or ""} for s in gradebook.students}  # fmt: skip
+
+
+def lms_csv(rows: list[dict[str, str]], people: dict[str, dict[str, str]], lms: str, column: str) -> str:
+    """The CSV text for `lms` ("canvas" or "moodle") from the kit's grade rows."""
+    if lms not in LMS_FORMATS:
+        raise ValueError(f"{lms!r} is not an LMS format; choose from {', '.join(LMS_FORMATS)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if lms == "canvas":
+        writer.writerow([*CANVAS_COLUMNS, column])
+    else:
+        writer.writerow([*MOODLE_COLUMNS, f"{column} (Real)", f"{column} (Feedback)"])
+    for row in rows:
+        who = people.get(row["student_id"], {"first": "", "last": "", "email": "", "lms": ""})
+        score = row["score"] if row["status"] == GRADED else ""
+        if lms == "canvas":
+            name = ", ".join(p for p in (who["last"], who["first"]) if p)
+            writer.writerow([name, who["lms"], "", row["student_id"], "", score])
+        else:
+            comment = student_comment(row["status"], row["reason"])
+            writer.writerow([who["first"], who["last"], row["student_id"], who["lms"], who["email"],
+                             score or NO_GRADE, comment])  # fmt: skip
+    return buffer.getvalue()
+
+
+def export_grades(course: Course, assignment: str, lms: str, column: str | None = None,
+                  out: Path | None = None) -> tuple[Path, list[dict[str, str]]]:  # fmt: skip
+    """Write the LMS's CSV; returns it and the rows that carry no score (with their status)."""
+    rows = read_grades(course, assignment)
+    text = lms_csv(rows, roster(course), lms, column or assignment)
+    found = leaks_in_text(text, key_file=course.key_file)
+    if found:
+        raise PipelineError(f"the {lms} export would hold answer key material; not written: {found}")
+    target = out or course.folder("exports", f"{assignment}-{lms}.csv")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target, [row for row in rows if row["status"] != GRADED]
+
+
+def write_demo_panel(course: Course, assignment: str, target: Path, seed: int, size: int) -> Path:
+    """The demo class's codings, read from submitted/, as the synthetic panel the kit ships."""
+    from peninsula.grader.integrity import submitted_class
+
+    command = f"peninsula demo-class {assignment} --students {size} --seed {seed}"
+    note = f"Synthetic students made by `{command}`, not a real class."
+    return write_codings(course, submitted_class(course, assignment), target, random.Random(seed),
+                         f"Demo class: {assignment}", note)  # fmt: skip
