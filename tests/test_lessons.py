@@ -275,3 +275,38 @@ def test_no_lesson_text_repeats_the_answer_keys_wording():
     for where, text in markdown_cells() + self_check_texts():
         repeats = not shingles(text).isdisjoint(key_runs)  # a bool, so a failure shows no key words
         assert not repeats, f"{where} repeats wording from the answer key"
+
+
+# --- Lesson 5: reliability ------------------------------------------------------------------
+
+
+def test_lesson_5_ends_with_two_students_double_coding_eight_units():
+    from peninsula import reliability
+
+    sources = ["".join(c["source"]) for c in json.loads((ROOT / "notebooks" / "05_reliability.ipynb").read_text())["cells"]]
+    exercise = next(s for s in sources if "compare_coders(" in s)
+    namespace: dict = {}
+    exec(exercise.replace("reliability.compare_coders(coder_a, coder_b)", ""), namespace)
+    assert len(namespace["coder_a"]) == len(namespace["coder_b"]) == 8
+    assert "Type both coders' codes" in reliability.compare_coders(namespace["coder_a"], namespace["coder_b"]).data
+    filled_a = dict.fromkeys(namespace["coder_a"], "summit_diplomacy") | {"C5": "other", "C6": "other"}
+    filled_b = dict.fromkeys(namespace["coder_b"], "summit_diplomacy") | {"C5": "other", "C7": "Other "}
+    shown = reliability.compare_coders(filled_a, filled_b).data
+    # 6 of 8 units agree; codes: 12 summit, 4 other -> chance (12*11 + 4*3) / (16*15) = 0.6; alpha = (0.75 - 0.6) / 0.4
+    assert "Percent agreement 0.75" in shown and "chance agreement 0.60" in shown and "α 0.38" in shown
+    assert shown.count("<b>differ</b>") == 2
+
+
+def test_lesson_5_reads_the_class_export_when_it_is_there_and_the_demo_panel_otherwise(tmp_path, monkeypatch):
+    from peninsula import reliability
+
+    monkeypatch.delenv(reliability.PANEL_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert reliability.find_panel_file() == reliability.DEMO_PANEL_FILE
+    assert reliability.load_panel().title.startswith("Demo class")
+    lessons_folder = tmp_path / "notebooks"
+    lessons_folder.mkdir()
+    (tmp_path / reliability.CLASS_PANEL_FILE).write_text(reliability.DEMO_PANEL_FILE.read_text().replace(
+        "title: 'Demo class: who_must_act'", "title: Our class"), encoding="utf-8")
+    monkeypatch.chdir(lessons_folder)  # the export beside the lessons' folder is found from inside it
+    assert reliability.load_panel().title == "Our class"

@@ -10,14 +10,14 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-LESSONS = ["01_start_here", "02_reading_trivedi", "03_reading_cronin", "04_comparing_positions"]
+LESSONS = ["01_start_here", "02_reading_trivedi", "03_reading_cronin", "04_comparing_positions", "05_reliability"]
 
 
 def cells(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
 
-def test_the_four_lessons_exist_and_read_as_a_syllabus():
+def test_the_five_lessons_exist_and_read_as_a_syllabus():
     assert [p.stem for p in NOTEBOOKS][: len(LESSONS)] == LESSONS
     assert all(p.stem[:2].isdigit() and p.stem[2] == "_" for p in NOTEBOOKS)
 

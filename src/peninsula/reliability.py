@@ -210,25 +210,25 @@ def panel_yaml(panel: Panel, header: str) -> str:
 # ------------------------------------------------------------------ what the lesson shows
 
 
-def _figure(value: float) -> str:
-    return "undefined" if math.isnan(value) else f"{value:.2f}"
+def _figure(value: float, places: int = 2) -> str:
+    return "undefined" if math.isnan(value) else f"{value:.{places}f}"
 
 
 def show_summary(panel: Panel) -> Markdown:
     """The panel's three figures, with how α is made from the other two."""
     s = summary(panel)
-    observed, chance, a = s["percent agreement"], s["chance agreement"], s["alpha"]
+    observed, chance, a = (_figure(s[key], 3) for key in ("percent agreement", "chance agreement", "alpha"))
     note = f"\n\n*{panel.note}*" if panel.note else ""
     worked = (
-        f"α = ({_figure(observed)} − {_figure(chance)}) / (1 − {_figure(chance)}) = **{_figure(a)}**"
-        if not math.isnan(a)
+        f"α = ({observed} − {chance}) / (1 − {chance}) = **{a}** (worked from the unrounded figures)"
+        if not math.isnan(s["alpha"])
         else "α is undefined here: there is no variation in the codes for chance to explain."
     )
     return Markdown(
         f"**{panel.title}**: {s['coders']} coders, {s['units']} units, "
         f"{s['codes given']} codes given.{note}\n\n"
-        f"| figure | value |\n| --- | --- |\n| percent agreement | {_figure(observed)} |\n"
-        f"| chance agreement | {_figure(chance)} |\n| Krippendorff's α (nominal) | {_figure(a)} |\n\n{worked}"
+        f"| figure | value |\n| --- | --- |\n| percent agreement | {observed} |\n"
+        f"| chance agreement | {chance} |\n| Krippendorff's α (nominal) | {a} |\n\n{worked}"
     )
 
 
@@ -302,3 +302,14 @@ def compare_coders(coder_a: Mapping[str, str], coder_b: Mapping[str, str]) -> HT
         f"(over the {s['codes given'] // 2} units you both coded).</p>"
     )
     return HTML(table + waiting + figures)
+
+
+def show_by_label(panel: Panel) -> Markdown:
+    """A table of the three figures for each label of the panel (for a class export: each actor)."""
+    rows = [
+        f"| {row['label']} | {row['units']} | {_figure(row['percent agreement'])} | "
+        f"{_figure(row['chance agreement'])} | {_figure(row['alpha'])} |"
+        for row in by_label(panel)
+    ]
+    head = "| units about | units | percent agreement | chance agreement | α |"
+    return Markdown("\n".join([head, "| --- | --- | --- | --- | --- |", *rows]))

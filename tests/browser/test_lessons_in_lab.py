@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).parents[2]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 WIDGET_CALLS = r"\bwidgets\.(reader|comparer)\(|\bself_check\("
-CHART_CALLS = r"\bcharts\.\w+\(|\bwidgets\.comparer\("  # each comparer draws a stance map too
+CHART_CALLS = r"\bcharts\.\w+\(|\bwidgets\.comparer\(|\breliability\.\w+_chart\("  # a comparer draws a stance map too
 # Top-level outputs that rendered a widget (a comparer's stance map is an output inside a widget),
 # and charts that drew data marks, not only axes.
 RENDERED_WIDGETS = """() => [...document.querySelectorAll(
