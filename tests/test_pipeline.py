@@ -136,8 +136,11 @@ def test_report_numbers_match_the_gradebook(graded_class):
     report = course / "exports" / f"{A1}-report.html"
     assert str(report) in output
     page = report.read_text(encoding="utf-8")
-    # Three charts, with Vega inlined: nothing is loaded from a CDN, so it opens offline.
-    assert page.count("vegaEmbed('#") == 3 and "<script src" not in page and "cdn.jsdelivr" not in page
+    # Five charts (three on scores, two on the class's agreement), with Vega inlined: nothing is
+    # loaded from a CDN, so it opens offline.
+    assert page.count("vegaEmbed('#") == 5 and "<script src" not in page and "cdn.jsdelivr" not in page
+    assert "Krippendorff's α" in page
+    assert "worth a look" not in page  # integrity flags are for the instructor, never the debrief page
     data = load_class(Course(course), A1)
     api = Course(course).api()
     with api.gradebook as gradebook:
@@ -151,6 +154,20 @@ def test_report_numbers_match_the_gradebook(graded_class):
                 assert cell.auto_score == pytest.approx(expected), (student, part)
     mean = sum(data.scores.values()) / len(data.scores)
     assert f"mean score {mean:.2f} of 39" in page
+
+
+def test_the_codings_export_of_a_graded_class_is_anonymous(graded_class):
+    from peninsula import reliability
+    from peninsula.grader.agreement import class_agreement
+
+    course, _ = graded_class
+    output = peninsula("export-codings", A1, course=course).stdout
+    export = course / "exports" / "class_codings.yaml"
+    assert str(export) in output
+    text = export.read_text(encoding="utf-8")
+    assert leaks_in_text(text) == [] and "demo0" not in text
+    data = load_class(Course(course), A1)
+    assert reliability.alpha(reliability.load_panel(export)) == pytest.approx(class_agreement(data, 1).alpha)
 
 
 def test_the_exchange_cycle_with_a_resubmission(tmp_path, monkeypatch):
@@ -252,7 +269,7 @@ def test_the_instructor_notebook_shows_the_same_charts(graded_class):
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
     charts = [o for o in outputs if "application/vnd.vegalite.v5+json" in o.get("data", {})]
-    assert len(charts) == 3
+    assert len(charts) == 5
     assert any("most" in str(o.get("data", {})).lower() or "<table" in str(o.get("data", {})) for o in outputs)
 
 

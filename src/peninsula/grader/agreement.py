@@ -303,7 +303,7 @@ def summary_html(result: ClassAgreement) -> str:
         f"<p>The class as a panel of {result.coders} coders over {result.units} units: "
         f"<b>Krippendorff's α = {_f(result.alpha)}</b> (95% bootstrap interval {_f(result.low)} to "
         f"{_f(result.high)}, {result.resamples} resamples of the items); percent agreement "
-        f"{_f(result.percent)}, of which chance alone would give {_f(result.chance)}.</p>"
+        f"{_f(result.percent)}, where chance alone would give {_f(result.chance)}.</p>"
         "<p>How it is measured: each recommendation item counts as one yes/no unit per actor (did the "
         "student name this actor?), other items as one unit coded with the answer; α is nominal and a blank "
         "answer is no code. Item intervals resample students.</p>"

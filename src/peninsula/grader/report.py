@@ -151,14 +151,21 @@ def write_report(course: Course, assignment: str) -> Path:
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
+    from peninsula.grader.agreement import agreement_charts, class_agreement, summary_html
+
     data = load_class(course, assignment)
     if not data.scores:
         raise PipelineError(f"no graded submissions of {assignment} yet; run `peninsula grade {assignment}`")
-    embeds = "".join(
-        f"<div id='{name}'></div>"
-        f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())});</script>"
-        for name, chart in report_charts(data).items()
-    )
+
+    def embed(charts: dict[str, object]) -> str:
+        return "".join(
+            f"<div id='{name}'></div>"
+            f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())});</script>"
+            for name, chart in charts.items()
+        )
+
+    embeds = embed(report_charts(data))
+    agreement = class_agreement(data)
     mean = sum(data.scores.values()) / len(data.scores)
     bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
     target = course.folder("exports", f"{assignment}-report.html")
@@ -169,7 +176,9 @@ def write_report(course: Course, assignment: str) -> Path:
         "<body style='font-family: sans-serif; max-width: 900px'>"
         f"<h1>{assignment}: how the class did</h1>"
         f"<p>{len(data.scores)} graded submissions; mean score {mean:.2f} of {data.max_score:g}.</p>"
-        f"{embeds}<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</body></html>",
+        f"{embeds}<h2>The class as a panel of coders</h2>{summary_html(agreement)}"
+        f"{embed(agreement_charts(agreement))}"
+        f"<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</body></html>",
         encoding="utf-8",
     )
     return target
