@@ -164,3 +164,9 @@ def test_the_report_section_and_its_two_charts(demo_class):
     page = summary_html(result)
     assert f"{result.alpha:.2f}" in page and "yes/no unit per actor" in page
     assert trap_item(demo_class.items).id in page
+
+
+def test_the_lessons_arithmetic_is_student_safe():
+    code = "import sys, peninsula.reliability; print([m for m in sys.modules if m.startswith('peninsula.grader')])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
