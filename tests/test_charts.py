@@ -1,6 +1,8 @@
-"""The charts' Vega-Lite specs: marks, encodings, accessibility text, palette, and row counts
-checked against counts taken straight from the data files. One real `peninsula export-charts` run."""
+"""The charts' Vega-Lite specs: valid against the schema, marks, encodings, accessibility text, palette,
+and row counts checked against counts taken straight from the data files. One real
+`peninsula export-charts` run."""
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -10,6 +12,8 @@ from pathlib import Path
 import altair as alt
 import pytest
 import yaml
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v5.schema.core import load_schema
 
 from peninsula import charts
 from peninsula.codebook import CODEBOOK_FILE, load_codebook
@@ -42,9 +46,27 @@ def specs(corpus) -> dict[str, dict]:
     return {name: chart.to_dict() for name, chart in charts.all_charts().items()}
 
 
-def test_every_chart_is_titled_described_offline_and_in_the_palette(specs):
+def test_every_spec_is_valid_vega_lite_5(specs):
+    """The lessons skip the schema check, so it is done here, once, for every chart the kit draws."""
+    schema = load_schema()
+    for name, spec in specs.items():
+        validate_jsonschema(spec, schema)  # raises, naming the first problem
+        assert isinstance(charts.all_charts()[name].to_altair(), alt.TopLevelMixin), name
+
+
+def test_every_chart_is_drawn_offline_with_a_table_beside_it(corpus):
+    for name, chart in charts.all_charts().items():
+        output = chart.display_data()
+        assert set(output["data"]) == {charts.VEGA_LITE, "text/plain"}  # JupyterLab's own renderer: no CDN
+        assert output["metadata"][charts.VEGA_LITE]["embed_options"]["actions"] is False, name
+        assert chart.table.startswith('<details class="peninsula-chart-table"><summary>'), name
+        assert chart.table.count("<tr>") > 3, name
+    charts.enable_offline()  # Altair charts (the instructor's report) are drawn the same way
+    assert alt.renderers.active == "mimetype"
+
+
+def test_every_chart_is_titled_described_and_in_the_palette(specs):
     assert list(specs) == CHART_NAMES
-    assert alt.renderers.active == "mimetype"  # JupyterLab's built-in renderer: no CDN
     for name, spec in specs.items():
         title = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
         assert title, name
@@ -66,6 +88,10 @@ def test_stance_map_has_a_row_per_issue_and_author_and_hides_graded_stances(spec
     encoding = spec["encoding"]
     assert (encoding["x"]["field"], encoding["x"]["type"]) == ("stance", "ordinal")
     assert (encoding["y"]["field"], encoding["y"]["type"]) == ("issue_name", "nominal")
+    # Each mark sits on its true stance: the authors share an issue's row, one above the other.
+    assert "xOffset" not in encoding and encoding["yOffset"]["field"] == "author"
+    # The wordy stance labels wrap one word a line, so they never run into each other.
+    assert encoding["x"]["axis"]["labelExpr"] == "split(datum.label, ' ')"
     assert encoding["color"]["field"] == encoding["shape"]["field"] == "author"
     assert encoding["color"]["scale"]["range"] == list(charts.AUTHOR_COLOURS.values())
     rows = spec["data"]["values"]
@@ -83,7 +109,9 @@ def test_stance_map_has_a_row_per_issue_and_author_and_hides_graded_stances(spec
 def test_stance_map_highlights_the_chosen_issue(corpus):
     spec = charts.stance_map(highlight="summit_diplomacy").to_dict()
     assert spec["params"][0]["value"] == [{"issue": "summit_diplomacy"}]
-    assert spec["encoding"]["opacity"]["condition"]["param"] == spec["params"][0]["name"]
+    ring = spec["encoding"]["strokeWidth"]["condition"]
+    assert ring["param"] == spec["params"][0]["name"] and ring["empty"] is False  # no issue chosen: no ring
+    assert "opacity" not in spec["encoding"]  # the other issues keep their full colour and contrast
     assert "Summit diplomacy" in spec["title"]["subtitle"]
     with pytest.raises(KeyError, match=r"unknown issue 'summit'.*summit_diplomacy"):
         charts.stance_map(highlight="summit")
@@ -132,9 +160,10 @@ def test_timeline_has_every_event_and_marks_both_publications(specs, corpus):
     assert set(units) == {"rect", "rule", "point"}
     points = units["point"]
     assert (points["encoding"]["y"]["field"], points["encoding"]["x"]["type"]) == ("event", "temporal")
-    assert points["encoding"]["color"]["field"] == points["encoding"]["shape"]["field"] == "referred_to_by"
+    assert points["encoding"]["color"]["field"] == points["encoding"]["shape"]["field"] == "which_text"
+    assert points["encoding"]["y"]["axis"]["labelLimit"] == 0  # no label is cut off
     file_events = timeline_file_events()
-    rows = points["data"]["values"]
+    rows = spec["data"]["values"]
     # By default the axis starts in 2017; every earlier event is named in the subtitle instead.
     events = charts.load_timeline()
     assert len(file_events) == len(events)
@@ -142,15 +171,15 @@ def test_timeline_has_every_event_and_marks_both_publications(specs, corpus):
     assert len(rows) == len(shown) < len(events)
     subtitle = " ".join(spec["title"]["subtitle"])
     assert all(e.label in subtitle for e in events if e.end.year < 2017)
-    assert len(charts.timeline(start=None).to_dict()["layer"][2]["data"]["values"]) == len(events)
+    assert len(charts.timeline(start=None).to_dict()["data"]["values"]) == len(events)
     expected_refs = Counter(
         {(): "neither", ("trivedi",): "Trivedi", ("cronin",): "Cronin"}.get(tuple(e["texts"]), "both")
         for e, event in zip(file_events, events, strict=True)
         if event.end.year >= 2017
     )
-    assert Counter(row["referred_to_by"] for row in rows) == expected_refs
+    assert Counter(row["which_text"] for row in rows) == expected_refs
     assert [row["start"] for row in rows] == sorted(row["start"] for row in rows)
-    after = [row["event"] for row in rows if row["event"].endswith("(after both texts)")]
+    after = [row["event"] for row in rows if "(after both texts" in row["event"]]
     latest = corpus["cronin"].date.iso
     assert len(after) == sum(1 for e in file_events if str(e.get("date", e.get("start"))) > latest) > 0
     publications = units["rect"]["data"]["values"]
@@ -162,8 +191,32 @@ def test_timeline_has_every_event_and_marks_both_publications(specs, corpus):
     assert pompeo["dates"] == "1 April 2018 (revealed 17 April 2018)"
 
 
+def test_the_timeline_says_when_a_text_calls_for_or_looks_ahead_to_an_event(specs):
+    rows = {row["start"]: row for row in specs["timeline"]["data"]["values"]}
+    release = rows["2018-05-09"]  # after Trivedi's April text, which asks for it
+    assert release["event"].endswith("(Trivedi calls for it)") and release["how"] == "Trivedi calls for it"
+    assert rows["2018-04-27"]["event"].endswith("(Trivedi looks ahead to it)")
+    assert rows["2019-02-27"]["event"].endswith("(after both texts; Cronin looks ahead to it)")
+    assert rows["2017-05-10"]["how"] == "Trivedi refers to it"
+
+
+def test_the_subtitle_names_earlier_events_without_doubled_brackets(specs):
+    subtitle = " ".join(specs["timeline"]["title"]["subtitle"])
+    assert "2–4 October 2007: Second inter-Korean summit (Moon is President Roh's chief of staff)." in subtitle
+    assert ") (" not in subtitle
+    assert all(len(line) <= charts.SUBTITLE_WIDTH for line in specs["timeline"]["title"]["subtitle"])
+
+
+def test_dates_read_as_words():
+    day = dt.date
+    assert charts.date_span(day(2018, 4, 17), day(2018, 4, 18)) == "17–18 April 2018"
+    assert charts.date_span(day(2018, 6, 30), day(2018, 7, 2)) == "30 June – 2 July 2018"
+    assert charts.date_span(day(2018, 12, 28), day(2019, 1, 2)) == "28 December 2018 – 2 January 2019"
+    assert charts.paragraph_ranges(["T1", "T2", "T3", "T7", "C1"]) == "T1–T3, T7, C1"
+
+
 def test_timeline_window_keeps_only_the_events_between_the_texts(specs):
-    rows = layers(specs["timeline_between_texts"])["point"]["data"]["values"]
+    rows = specs["timeline_between_texts"]["data"]["values"]
     in_window = [
         e for e in timeline_file_events() if "2018-04" <= str(e.get("date", e.get("start")))[:7] <= "2019-01"
     ]
@@ -183,6 +236,8 @@ def test_timeline_window_keeps_only_the_events_between_the_texts(specs):
         ("{date: 2018-01-01, label: x, texts: [], check: maybe}", "check must be one of verified, partly"),
         ("{start: 2018-01-02, end: 2018-01-01, label: x, texts: [], check: verified}", "end must come after"),
         ("{date: 2018-01-01, lable: x, texts: [], check: verified}", "unknown field"),
+        ("{date: 2018-01-01, label: x, texts: [trivedi], check: verified, relation: hints}", "relation must be"),
+        ("{date: 2018-01-01, label: x, texts: [], check: verified, relation: calls for}", "a relation needs"),
     ],
 )
 def test_a_broken_timeline_entry_names_the_file_and_event(tmp_path, corpus, entry, message):

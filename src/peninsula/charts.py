@@ -1,21 +1,29 @@
 """The kit's charts: author stances, actor mentions, where actors appear, and the timeline.
 
-Every chart renders offline in JupyterLab (see `enable_offline`), has a title and a
-description that screen readers announce, uses the Okabe–Ito colour-blind-safe palette, and
-can be saved as SVG or PNG for handouts (`peninsula export-charts`). All data comes from the
-texts, the codebook, the student-safe positions and data/timeline.yaml; nothing is typed here.
+Each chart is a Vega-Lite 5 spec built here as plain data, which JupyterLab's built-in renderer
+draws offline. Building the specs directly, instead of through Altair's objects, is what keeps a
+lesson's Run All close to a bare kernel: Altair's import, its object building and its schema check
+cost more than everything else a lesson does. tests/test_charts.py checks every spec against the
+Vega-Lite schema instead, once. `Chart.to_altair()` gives an Altair chart for anyone who wants one.
+
+Every chart has a title and a description that screen readers announce, uses the Okabe–Ito
+colour-blind-safe palette with a second cue besides colour, and shows a table of its data beside it
+in a notebook. `peninsula export-charts` saves them as SVG or PNG for handouts. All data comes from
+the texts, the codebook, the student-safe positions and data/timeline.yaml; nothing is typed here.
 """
 
 from __future__ import annotations
 
 import calendar
+import copy
 import datetime as dt
 import functools
-from collections.abc import Collection
+import html
+import textwrap
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import altair as alt
 import yaml
 
 from peninsula.codebook import load_codebook
@@ -24,6 +32,10 @@ from peninsula.positions import load_positions
 from peninsula.texts import PublicationDate, load_corpus
 
 TIMELINE_FILE = PACKAGE_DATA / "timeline.yaml"
+VEGA_LITE = "application/vnd.vegalite.v5+json"  # the MIME type JupyterLab 4 draws without a CDN
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+#: No actions menu: its button has no accessible name, and `peninsula export-charts` saves charts.
+EMBED_OPTIONS = {"renderer": "svg", "actions": False}
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -41,20 +53,87 @@ AUTHOR_COLOURS = {"trivedi": OKABE_ITO["blue"], "cronin": OKABE_ITO["vermillion"
 AUTHOR_SHAPES = ("circle", "square")
 BOTH_TEXTS_COLOUR = OKABE_ITO["bluish green"]
 NEITHER_TEXT_COLOUR = OKABE_ITO["black"]
+WHICH_SHAPES = ("circle", "square", "diamond", "triangle-up")  # Trivedi, Cronin, both, neither
 
 GRADED = "hidden (graded)"  # the stance map's column for stances Assignment 2 grades
 NOT_REVEALED = "not revealed yet"  # in the comparer, until the student reveals the kit's reading
 CHECK_VALUES = ("verified", "partly verified")
+#: How a text relates to an event on the timeline; "refers to" unless timeline.yaml says otherwise.
+RELATIONS = ("refers to", "looks ahead to", "calls for")
+PLURAL_VERBS = {"refers to": "refer to", "looks ahead to": "look ahead to", "calls for": "call for"}
 EXPORT_FORMATS = ("svg", "png")
+SUBTITLE_WIDTH = 90  # characters per subtitle line: Vega does not wrap titles
 
 
 def enable_offline() -> None:
-    """Render charts with JupyterLab's built-in Vega-Lite 5 renderer, so no CDN is needed.
+    """Draw Altair charts (the instructor's report builds some) offline, as the kit's charts are drawn."""
+    import altair as alt
 
-    Every public chart function calls this, so a lesson needs no setup cell. Calling it again is harmless.
-    Vega-Embed gives the chart's wrapper the description as its aria-label; SVG keeps marks crisp.
-    """
-    alt.renderers.enable("mimetype", embed_options={"renderer": "svg"})
+    alt.renderers.enable("mimetype", embed_options=EMBED_OPTIONS)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite spec and the table of its data, shown beside the chart in a notebook."""
+
+    spec: dict
+    table: str  # HTML: a <details> element holding the chart's data as a table
+
+    @property
+    def title(self) -> str:
+        title = self.spec["title"]
+        return title["text"] if isinstance(title, dict) else title
+
+    def to_dict(self) -> dict:
+        return copy.deepcopy(self.spec)
+
+    def display_data(self) -> dict:
+        """The chart as one notebook output (what an Output widget holds)."""
+        return {
+            "output_type": "display_data",
+            "data": {VEGA_LITE: self.spec, "text/plain": f"Chart: {self.title}"},
+            "metadata": {VEGA_LITE: {"embed_options": EMBED_OPTIONS}},
+        }
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        output = self.display_data()
+        display(output["data"], raw=True, metadata=output["metadata"])
+        display(HTML(self.table))
+
+    def to_altair(self):
+        """The same chart as an Altair object (checked against the schema as Altair reads it)."""
+        import altair as alt
+
+        return (
+            alt.Chart.from_dict(self.to_dict())
+            if "mark" in self.spec
+            else alt.LayerChart.from_dict(self.to_dict())
+        )
+
+    def save(self, path: Path, fmt: str = "svg") -> None:
+        """Write the chart as SVG, or PNG at twice the size (vl-convert, offline)."""
+        import vl_convert
+        from altair.utils._importers import vl_version_for_vl_convert
+
+        version = vl_version_for_vl_convert()
+        if fmt == "svg":
+            path.write_text(vl_convert.vegalite_to_svg(self.spec, vl_version=version), encoding="utf-8")
+        else:
+            path.write_bytes(vl_convert.vegalite_to_png(self.spec, vl_version=version, scale=2))
+
+
+def table_html(caption: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A chart's data as a table inside <details>, so the page stays short and screen readers get it all."""
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return (
+        f'<details class="peninsula-chart-table"><summary>{html.escape(caption)} (a table)</summary>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>"
+    )
 
 
 def surname(text_id: str) -> str:
@@ -62,17 +141,27 @@ def surname(text_id: str) -> str:
     return load_corpus()[text_id].surname
 
 
-def _author_scale(shapes: bool = False) -> alt.Scale:
-    """Colours (or, so colour is not the only cue, shapes) for the authors, Trivedi first."""
-    return alt.Scale(
-        domain=[surname(text_id) for text_id in AUTHOR_COLOURS],
-        range=list(AUTHOR_SHAPES if shapes else AUTHOR_COLOURS.values()),
-    )
+def _authors() -> list[str]:
+    return [surname(text_id) for text_id in AUTHOR_COLOURS]
 
 
-def _actor_scale() -> alt.Scale:
+def _scale(domain: list[str], values: Sequence[str]) -> dict:
+    return {"domain": domain, "range": list(values)}
+
+
+def _actor_scale() -> dict:
     actors = load_codebook().actors.values()
-    return alt.Scale(domain=[a.name for a in actors], range=[a.colour for a in actors])
+    return _scale([a.name for a in actors], [a.colour for a in actors])
+
+
+def _tooltip(*fields: str) -> list[dict]:
+    """Tooltip fields written as "name:N" or "name:Q"."""
+    kinds = {"N": "nominal", "Q": "quantitative"}
+    return [{"field": f.split(":")[0], "type": kinds[f.split(":")[1]]} for f in fields]
+
+
+def _top(title: str | dict, description: str, **rest: object) -> dict:
+    return {"$schema": SCHEMA, "title": title, "description": description, **rest}
 
 
 # --- stance map -------------------------------------------------------------------------------
@@ -114,50 +203,82 @@ def stance_rows(revealed: Collection[str] | None = None) -> list[dict]:
     return rows
 
 
-def stance_map(highlight: str | None = None, revealed: Collection[str] | None = None) -> alt.Chart:
-    """Where each author stands on each issue; `highlight` (an issue id) brings one issue forward.
+def stance_map(highlight: str | None = None, revealed: Collection[str] | None = None) -> Chart:
+    """Where each author stands on each issue; `highlight` (an issue id) rings that issue's marks.
 
-    Clicking an issue's row on the chart also brings it forward. With `revealed`, only those issues'
-    stances are drawn; the others sit in a "not revealed yet" column.
+    Clicking an issue's marks on the chart rings them too. The two authors share each issue's row,
+    Trivedi above Cronin, so every mark sits exactly on its stance. With `revealed`, only those
+    issues' stances are drawn; the others sit in a "not revealed yet" column.
     """
-    enable_offline()
     codebook = load_codebook()
     if highlight is not None and highlight not in codebook.issues:
         raise KeyError(f"unknown issue {highlight!r}; the codebook's issues are {', '.join(codebook.issues)}")
     order = [stance_label(s) for s in codebook.stances] + [GRADED]
     if revealed is not None:
         order.append(NOT_REVEALED)
-    chosen = alt.selection_point(
-        name="chosen_issue", fields=["issue"], value=[{"issue": highlight}] if highlight else alt.Undefined
-    )
+    chosen: dict = {"name": "chosen_issue", "select": {"type": "point", "fields": ["issue"]}}
+    if highlight:
+        chosen["value"] = [{"issue": highlight}]
     subtitle = (
-        f"Highlighted: {codebook.issues[highlight].name}" if highlight else "Click an issue to highlight it"
+        f"Ringed: {codebook.issues[highlight].name}" if highlight else "Click an issue's marks to ring them"
     )
-    return (
-        alt.Chart(alt.Data(values=stance_rows(revealed)))
-        .mark_point(filled=True, size=140, opacity=1)
-        .encode(
-            x=alt.X("stance:O", scale=alt.Scale(domain=order, type="band"),
-                    title="stance on the issue's proposition", axis=alt.Axis(labelAngle=0, labelLimit=110)),
-            y=alt.Y("issue_name:N", sort=[i.name for i in codebook.issues.values()], title=None),
-            xOffset=alt.XOffset("author:N", scale=alt.Scale(domain=_author_scale().domain)),
-            color=alt.Color("author:N", scale=_author_scale(), title="author"),
-            shape=alt.Shape("author:N", scale=_author_scale(shapes=True), title="author"),
-            opacity=alt.condition(chosen, alt.value(1.0), alt.value(0.3)),
-            tooltip=["author:N", "issue_name:N", "proposition:N", "stance:N", "meaning:N", "summary:N"],
-        )
-        .add_params(chosen)
-        .properties(
-            title=alt.TitleParams("Where Trivedi and Cronin stand on each issue", subtitle=subtitle),
-            description=(
-                "Dot chart of the two authors' stances on the codebook's ten issues, from -2 (strongly "
-                "against the issue's proposition) to +2 (strongly for it), or not addressed. Stances graded "
-                "in Assignment 2 are not shown. Trivedi is a blue circle, Cronin a vermillion square."
+    rows = stance_rows(revealed)
+    authors = _authors()
+    spec = _top(
+        {"text": "Where Trivedi and Cronin stand on each issue", "subtitle": subtitle},
+        "Dot chart of the two authors' stances on the codebook's ten issues, one row per issue with "
+        "Trivedi above Cronin, from -2 (strongly against the issue's proposition) to +2 (strongly for it), "
+        "or not addressed. Stances graded in Assignment 2 are not shown. Trivedi is a blue circle, "
+        "Cronin a vermillion square.",
+        width=600,
+        height={"step": 34},
+        data={"values": rows},
+        params=[chosen],
+        mark={"type": "point", "filled": True, "size": 150, "opacity": 1, "stroke": OKABE_ITO["black"]},
+        encoding={
+            # Multi-line labels, one word a line, so the wordy columns never run into each other.
+            "x": {
+                "field": "stance",
+                "type": "ordinal",
+                "scale": {"domain": order},
+                "title": "stance on the issue's proposition",
+                "axis": {"labelAngle": 0, "labelExpr": "split(datum.label, ' ')", "labelLimit": 0},
+            },
+            "y": {
+                "field": "issue_name",
+                "type": "nominal",
+                "sort": [i.name for i in codebook.issues.values()],
+                "title": None,
+                "axis": {"labelLimit": 0},
+            },
+            "yOffset": {"field": "author", "type": "nominal", "scale": {"domain": authors}},
+            "color": {
+                "field": "author",
+                "type": "nominal",
+                "title": "author",
+                "scale": _scale(authors, AUTHOR_COLOURS.values()),
+            },
+            "shape": {
+                "field": "author",
+                "type": "nominal",
+                "title": "author",
+                "scale": _scale(authors, AUTHOR_SHAPES),
+            },
+            "strokeWidth": {"condition": {"param": "chosen_issue", "empty": False, "value": 2.5}, "value": 0},
+            "tooltip": _tooltip(
+                "author:N", "issue_name:N", "proposition:N", "stance:N", "meaning:N", "summary:N"
             ),
-            width=620,
-            height=320,
-        )
-    )  # fmt: skip
+        },
+    )
+    by_issue: dict[str, dict[str, str]] = {}
+    for row in rows:
+        by_issue.setdefault(row["issue_name"], {})[row["author"]] = row["stance"]
+    table = table_html(
+        "Each author's stance on each issue",
+        ["issue", *authors],
+        [[issue, *(stances[a] for a in authors)] for issue, stances in by_issue.items()],
+    )
+    return Chart(spec, table)
 
 
 # --- actor charts -----------------------------------------------------------------------------
@@ -182,30 +303,55 @@ def mention_rows() -> list[dict]:
     return rows
 
 
-def actor_mentions() -> alt.Chart:
-    """How often each text mentions each actor, per 1,000 words so the texts' lengths do not matter."""
-    enable_offline()
-    codebook = load_codebook()
-    return (
-        alt.Chart(alt.Data(values=mention_rows()))
-        .mark_bar()
-        .encode(
-            x=alt.X("per_1000_words:Q", title="mentions per 1,000 words"),
-            y=alt.Y("actor:N", sort=[a.name for a in codebook.actors.values()], title=None),
-            color=alt.Color("actor:N", scale=_actor_scale(), title="actor"),
-            row=alt.Row("author:N", title=None, sort=[surname(t) for t in AUTHOR_COLOURS]),
-            tooltip=["author:N", "actor:N", "mentions:Q", "words:Q", "per_1000_words:Q"],
-        )
-        .properties(
-            title="How often each text mentions each actor",
-            description=(
-                "Bar chart with one panel per text. Each bar is one actor's mentions per 1,000 words of "
-                "that text, found by matching the codebook's names for the actor."
-            ),
-            width=480,
-            height=150,
-        )
+def _actor_panels(
+    title: str, description: str, rows: list[dict], mark: dict, x: dict, tooltip: list[dict]
+) -> dict:
+    """One panel per text, one row per actor; the actor's name on the axis, so colour is not the only cue."""
+    names = [a.name for a in load_codebook().actors.values()]
+    return _top(
+        title,
+        description,
+        width=480,
+        height=150,
+        data={"values": rows},
+        mark=mark,
+        encoding={
+            "x": x,
+            "y": {
+                "field": "actor",
+                "type": "nominal",
+                "sort": names,
+                "title": None,
+                "axis": {"labelLimit": 0},
+            },
+            "color": {"field": "actor", "type": "nominal", "scale": _actor_scale(), "legend": None},
+            "row": {"field": "author", "type": "nominal", "title": None, "sort": _authors()},
+            "tooltip": tooltip,
+        },
     )
+
+
+def actor_mentions() -> Chart:
+    """How often each text mentions each actor, per 1,000 words so the texts' lengths do not matter."""
+    rows = mention_rows()
+    spec = _actor_panels(
+        "How often each text mentions each actor",
+        "Bar chart with one panel per text. Each bar is one actor's mentions per 1,000 words of that text, "
+        "found by matching the codebook's names for the actor.",
+        rows,
+        {"type": "bar"},
+        {"field": "per_1000_words", "type": "quantitative", "title": "mentions per 1,000 words"},
+        _tooltip("author:N", "actor:N", "mentions:Q", "words:Q", "per_1000_words:Q"),
+    )
+    authors = _authors()
+    cells = {(r["actor"], r["author"]): f"{r['per_1000_words']} ({r['mentions']})" for r in rows}
+    actors = list(dict.fromkeys(r["actor"] for r in rows))
+    table = table_html(
+        "Mentions per 1,000 words, with the count in brackets",
+        ["actor", *authors],
+        [[actor, *(cells[actor, a] for a in authors)] for actor in actors],
+    )
+    return Chart(spec, table)
 
 
 def strip_rows() -> list[dict]:
@@ -230,31 +376,47 @@ def strip_rows() -> list[dict]:
     return rows
 
 
-def actor_strip() -> alt.Chart:
+def paragraph_ranges(ids: Sequence[str]) -> str:
+    """Paragraph ids in text order, runs joined: ["T1", "T2", "T3", "T7"] -> "T1–T3, T7"."""
+    runs: list[list[str]] = []
+    for pid in ids:
+        if runs and pid[0] == runs[-1][-1][0] and int(pid[1:]) == int(runs[-1][-1][1:]) + 1:
+            runs[-1].append(pid)
+        else:
+            runs.append([pid])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs) or "none"
+
+
+def actor_strip() -> Chart:
     """Where in each text each actor is mentioned, from its start (0%) to its end (100%)."""
-    enable_offline()
-    codebook = load_codebook()
-    return (
-        alt.Chart(alt.Data(values=strip_rows()))
-        .mark_tick(thickness=2, opacity=1)
-        .encode(
-            x=alt.X("position:Q", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%"), title="position in the text (share of its length)"),
-            y=alt.Y("actor:N", sort=[a.name for a in codebook.actors.values()], title=None),
-            color=alt.Color("actor:N", scale=_actor_scale(), title="actor"),
-            row=alt.Row("author:N", title=None, sort=[surname(t) for t in AUTHOR_COLOURS]),
-            tooltip=["author:N", "actor:N", "paragraph:N", "words_matched:N"],
-        )
-        .properties(
-            title="Where each text mentions each actor",
-            description=(
-                "Strip chart with one panel per text and one row per actor. Each tick is one mention, "
-                "placed by how far into the text it occurs, from the start at 0% to the end at 100%."
-            ),
-            width=480,
-            height=150,
-        )
-    )  # fmt: skip
+    rows = strip_rows()
+    spec = _actor_panels(
+        "Where each text mentions each actor",
+        "Strip chart with one panel per text and one row per actor. Each tick is one mention, placed by "
+        "how far into the text it occurs, from the start at 0% to the end at 100%.",
+        rows,
+        {"type": "tick", "thickness": 2, "opacity": 1},
+        {
+            "field": "position",
+            "type": "quantitative",
+            "scale": {"domain": [0, 1]},
+            "axis": {"format": "%"},
+            "title": "position in the text (share of its length)",
+        },
+        _tooltip("author:N", "actor:N", "paragraph:N", "words_matched:N"),
+    )
+    authors, actors = _authors(), [a.name for a in load_codebook().actors.values()]
+    where: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        paragraphs = where.setdefault((row["actor"], row["author"]), [])
+        if row["paragraph"] not in paragraphs:
+            paragraphs.append(row["paragraph"])
+    table = table_html(
+        "The paragraphs where each text mentions each actor",
+        ["actor", *authors],
+        [[actor, *(paragraph_ranges(where.get((actor, a), [])) for a in authors)] for actor in actors],
+    )
+    return Chart(spec, table)
 
 
 # --- timeline ---------------------------------------------------------------------------------
@@ -270,21 +432,28 @@ class Event:
     texts: tuple[str, ...]
     check: str
     note: str | None
+    relation: str = RELATIONS[0]
 
     @property
     def dates(self) -> str:
         """The dates in words, e.g. "17–18 April 2018", "July 2018", "1 April 2018 (revealed …)"."""
-        if self.precision == "month":
-            when = f"{self.start:%B %Y}"
-        elif self.end == self.start:
-            when = _day(self.start)
-        else:
-            when = f"{_day(self.start)} – {_day(self.end)}"
+        when = f"{self.start:%B %Y}" if self.precision == "month" else date_span(self.start, self.end)
         return f"{when} (revealed {_day(self.revealed)})" if self.revealed else when
 
 
 def _day(date: dt.date) -> str:
     return f"{date.day} {date:%B %Y}"
+
+
+def date_span(start: dt.date, end: dt.date) -> str:
+    """A day or a span in words: "2 October 2007", "2–4 October 2007", "30 June – 2 July 2018"."""
+    if start == end:
+        return _day(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{_day(end)}"
+    if start.year == end.year:
+        return f"{start.day} {start:%B} – {_day(end)}"
+    return f"{_day(start)} – {_day(end)}"
 
 
 def parse_when(value: object, where: str) -> tuple[dt.date, dt.date, str]:
@@ -301,11 +470,12 @@ def parse_when(value: object, where: str) -> tuple[dt.date, dt.date, str]:
     raise ValueError(f"{where}: bad date {text!r}: write YYYY-MM-DD, or YYYY-MM if only the month is known")
 
 
-class _DatesAsText(yaml.SafeLoader):
-    """Safe YAML, but dates stay text so `parse_when` checks them and names the event."""
+class _DatesAsText(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML (libyaml's, when PyYAML has it), but dates stay text so `parse_when` checks them."""
 
 
 _DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+EVENT_FIELDS = {"date", "start", "end", "revealed", "label", "texts", "check", "note", "relation"}
 
 
 @functools.cache
@@ -316,7 +486,7 @@ def load_timeline(path: Path = TIMELINE_FILE) -> tuple[Event, ...]:
     events, seen = [], set()
     for number, record in enumerate(data.get("events") or [], start=1):
         where = f"{path}: event {number} ({record.get('label', 'no label')!r})"
-        unknown = set(record) - {"date", "start", "end", "revealed", "label", "texts", "check", "note"}
+        unknown = set(record) - EVENT_FIELDS
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         if not record.get("label"):
@@ -339,8 +509,24 @@ def load_timeline(path: Path = TIMELINE_FILE) -> tuple[Event, ...]:
             raise ValueError(f"{where}: texts must be a list of {', '.join(known_texts)}, not {list(texts)}")
         if record.get("check") not in CHECK_VALUES:
             raise ValueError(f"{where}: check must be one of {', '.join(CHECK_VALUES)}")
-        events.append(Event(record["label"], start, end, precision, revealed, texts, record["check"],
-                            record.get("note")))  # fmt: skip
+        relation = record.get("relation", RELATIONS[0])
+        if relation not in RELATIONS:
+            raise ValueError(f"{where}: relation must be one of {', '.join(RELATIONS)}")
+        if relation != RELATIONS[0] and not texts:
+            raise ValueError(f"{where}: a relation needs the text(s) it belongs to")
+        events.append(
+            Event(
+                record["label"],
+                start,
+                end,
+                precision,
+                revealed,
+                texts,
+                record["check"],
+                record.get("note"),
+                relation,
+            )
+        )
     return tuple(sorted(events, key=lambda e: e.start))
 
 
@@ -352,30 +538,50 @@ def publication_span(date: PublicationDate) -> tuple[dt.date, dt.date]:
     return date.value, date.value
 
 
-def refers_to(texts: tuple[str, ...]) -> str:
-    """Which text refers to an event, as the timeline shows it: an author's surname, "both" or "neither"."""
+def which_text(texts: tuple[str, ...]) -> str:
+    """Which text an event belongs to, as the timeline colours it: a surname, "both" or "neither"."""
     if not texts:
         return "neither"
     return surname(texts[0]) if len(texts) == 1 else "both"
 
 
+def relation_phrase(event: Event) -> str:
+    """How the texts relate to the event, e.g. "Trivedi calls for it", "both refer to it"."""
+    if not event.texts:
+        return "neither text mentions it"
+    if len(event.texts) > 1:
+        return f"both {PLURAL_VERBS[event.relation]} it"
+    return f"{surname(event.texts[0])} {event.relation} it"
+
+
 def timeline_rows(start: str | None = None, end: str | None = None) -> list[dict]:
-    """The events that overlap the window from `start` to `end` (YYYY, YYYY-MM or YYYY-MM-DD; inclusive)."""
+    """The events that overlap the window from `start` to `end` (YYYY, YYYY-MM or YYYY-MM-DD; inclusive).
+
+    An event's label says when it came after both texts, and when a text looks ahead to it or calls
+    for it rather than reporting it (the 9 May 2018 release, which Trivedi asks for before it happened).
+    """
     first, last = _window(start, end)
     latest_publication = max(publication_span(text.date)[1] for text in load_corpus())
-    return [
-        {
-            "event": event.label + (" (after both texts)" if event.start > latest_publication else ""),
-            "start": event.start.isoformat(),
-            "end": (event.revealed or event.end).isoformat(),
-            "dates": event.dates,
-            "referred_to_by": refers_to(event.texts),
-            "check": event.check,
-            "note": event.note or "",
-        }
-        for event in load_timeline()
-        if event.end >= first and event.start <= last
-    ]
+    rows = []
+    for event in load_timeline():
+        if event.end < first or event.start > last:
+            continue
+        asides = ["after both texts"] if event.start > latest_publication else []
+        if event.relation != RELATIONS[0]:
+            asides.append(relation_phrase(event))
+        rows.append(
+            {
+                "event": event.label + (f" ({'; '.join(asides)})" if asides else ""),
+                "start": event.start.isoformat(),
+                "end": (event.revealed or event.end).isoformat(),
+                "dates": event.dates,
+                "which_text": which_text(event.texts),
+                "how": relation_phrase(event),
+                "check": event.check,
+                "note": event.note or "",
+            }
+        )
+    return rows
 
 
 def _window(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
@@ -391,22 +597,26 @@ def _window(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
     return first, last
 
 
-def timeline(start: str | None = "2017", end: str | None = None) -> alt.LayerChart:
-    """The events the texts refer to, on a time axis, with both publication dates marked.
+def timeline(start: str | None = "2017", end: str | None = None) -> Chart:
+    """The events the texts refer to, look ahead to or call for, on a time axis, with both
+    publication dates marked.
 
     `start` and `end` (e.g. "2018-04", "2019-01") narrow it to the events in that window. It starts
     in 2017 by default, because one 2007 event would squeeze the rest; the subtitle names what a
     window leaves out before its start. `start=None` shows every event.
     """
-    enable_offline()
     rows = timeline_rows(start, end)
     if not rows:
         raise ValueError(f"timeline(): no events between {start or 'the first'} and {end or 'the last'}")
     first, last = _window(start, end)
-    earlier = [f"{e.label} ({e.dates})" for e in load_timeline() if e.end < first]
-    subtitle = ["Dashed: when each text came out. Colour and shape: which text refers to it or calls for it"]
+    subtitle = textwrap.wrap(
+        "Dashed: when each text came out. Colour and shape: which text refers to the "
+        "event, looks ahead to it or calls for it.",
+        SUBTITLE_WIDTH,
+    )
+    earlier = [f"{e.dates}: {e.label}" for e in load_timeline() if e.end < first]
     if earlier:
-        subtitle.append("Earlier, not shown: " + "; ".join(earlier))
+        subtitle += textwrap.wrap("Earlier, not shown: " + "; ".join(earlier) + ".", SUBTITLE_WIDTH)
     publications = [
         {
             "text": text.id,
@@ -419,63 +629,107 @@ def timeline(start: str | None = "2017", end: str | None = None) -> alt.LayerCha
         if e >= first and s <= last
     ]
     domain = [min(r["start"] for r in rows + publications), max(r["end"] for r in rows + publications)]
-    x = alt.X("start:T", title=None, scale=alt.Scale(type="utc", domain=domain, nice=True),
-              axis=alt.Axis(format="%b %Y", labelAngle=0))  # fmt: skip
-    legend_below = alt.Legend(orient="bottom", direction="vertical")  # keeps the chart narrow
-    refers = alt.Scale(
-        domain=[surname(t) for t in AUTHOR_COLOURS] + ["both", "neither"],
-        range=[*AUTHOR_COLOURS.values(), BOTH_TEXTS_COLOUR, NEITHER_TEXT_COLOUR],
-    )
-    events = alt.Chart(alt.Data(values=rows)).encode(
-        x=x, y=alt.Y("event:N", sort=None, title=None, axis=alt.Axis(labelLimit=360))
-    )
-    spans = events.mark_rule(strokeWidth=3).encode(
-        x2="end:T", color=alt.Color("referred_to_by:N", scale=refers, legend=None)
-    )
-    points = events.mark_point(filled=True, size=80, opacity=1).encode(
-        color=alt.Color("referred_to_by:N", scale=refers, title="which text", legend=legend_below),
-        shape=alt.Shape(
-            "referred_to_by:N",
-            scale=alt.Scale(domain=refers.domain),
-            title="which text",
-            legend=legend_below,
-        ),
-        tooltip=["event:N", "dates:N", "referred_to_by:N", "check:N", "note:N"],
+    x = {
+        "field": "start",
+        "type": "temporal",
+        "title": None,
+        "scale": {"type": "utc", "domain": domain, "nice": True},
+        "axis": {"format": "%b %Y", "labelAngle": 0, "labelOverlap": True},
+    }
+    legend = {"orient": "bottom", "direction": "vertical", "titleLimit": 0}  # keeps the chart narrow
+    which = [*_authors(), "both", "neither"]
+    colours = _scale(which, [*AUTHOR_COLOURS.values(), BOTH_TEXTS_COLOUR, NEITHER_TEXT_COLOUR])
+    label = "which text (see the subtitle)"
+    y = {"field": "event", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 0}}
+    publication_colours = _scale(
+        [p["label"] for p in publications], [AUTHOR_COLOURS[p["text"]] for p in publications]
     )
     # A rect spanning each publication date: a line for a known day, a band for a month-only date.
-    published = alt.Chart(alt.Data(values=publications)).mark_rect(fillOpacity=0.15, strokeDash=[4, 3])
-    publication_colour = alt.Scale(domain=[p["label"] for p in publications],
-                                   range=[AUTHOR_COLOURS[p["text"]] for p in publications])  # fmt: skip
-    marks = published.encode(
-        x=x, x2="end:T",
-        stroke=alt.Stroke("label:N", scale=publication_colour, title="published", legend=legend_below),
-        fill=alt.Fill("label:N", scale=publication_colour, title="published", legend=legend_below),
-    )  # fmt: skip
-    # Independent scales: the publication marks' fill would otherwise merge with the points' colour.
-    return (
-        alt.layer(marks, spans, points)
-        .resolve_scale(color="independent", fill="independent", stroke="independent", shape="independent")
-        .properties(
-            title=alt.TitleParams(
-                "What happened around the two texts",
-                subtitle=subtitle,
-            ),
-            description=(
-                f"Timeline of {len(rows)} events from {rows[0]['dates']} to {rows[-1]['dates']}, one row "
-                "each, with a dashed mark at each text's publication date. Each event's colour and shape say "
-                "whether Trivedi, Cronin, both or neither refers to it or calls for it. Events after both "
-                "texts say so."
-            ),
-            width=460,
-            height=alt.Step(20),
-        )
+    published = {
+        "data": {"values": publications},
+        "mark": {"type": "rect", "fillOpacity": 0.15, "strokeDash": [4, 3]},
+        "encoding": {
+            "x": x,
+            "x2": {"field": "end"},
+            "stroke": {
+                "field": "label",
+                "type": "nominal",
+                "scale": publication_colours,
+                "title": "published",
+                "legend": legend,
+            },
+            "fill": {
+                "field": "label",
+                "type": "nominal",
+                "scale": publication_colours,
+                "title": "published",
+                "legend": legend,
+            },
+        },
+    }
+    spans = {
+        "mark": {"type": "rule", "strokeWidth": 3},
+        "encoding": {
+            "x": x,
+            "x2": {"field": "end"},
+            "y": y,
+            "color": {"field": "which_text", "type": "nominal", "scale": colours, "legend": None},
+        },
+    }
+    points = {
+        "mark": {"type": "point", "filled": True, "size": 80, "opacity": 1},
+        "encoding": {
+            "x": x,
+            "y": y,
+            "color": {
+                "field": "which_text",
+                "type": "nominal",
+                "scale": colours,
+                "title": label,
+                "legend": legend,
+            },
+            "shape": {
+                "field": "which_text",
+                "type": "nominal",
+                "scale": _scale(which, WHICH_SHAPES),
+                "title": label,
+                "legend": legend,
+            },
+            "tooltip": _tooltip("event:N", "dates:N", "how:N", "check:N", "note:N"),
+        },
+    }
+    spec = _top(
+        {"text": "What happened around the two texts", "subtitle": subtitle},
+        f"Timeline of {len(rows)} events from {rows[0]['dates']} to {rows[-1]['dates']}, one row each, "
+        "with a dashed mark at each text's publication date. Each event's colour and shape say whether "
+        "Trivedi, Cronin, both or neither refers to it; a label says when a text looks ahead to an event "
+        "or calls for it, and when the event came after both texts.",
+        width=420,
+        height={"step": 20},
+        data={"values": rows},
+        # Independent scales: the publication marks' fill would otherwise merge with the points' colour.
+        layer=[published, spans, points],
+        resolve={
+            "scale": {
+                "color": "independent",
+                "fill": "independent",
+                "stroke": "independent",
+                "shape": "independent",
+            }
+        },
     )
+    table = table_html(
+        f"The {len(rows)} events on the timeline",
+        ["dates", "event", "how the texts relate"],
+        [[r["dates"], r["event"], r["how"]] for r in rows],
+    )
+    return Chart(spec, table)
 
 
 # --- all charts and export --------------------------------------------------------------------
 
 
-def all_charts() -> dict[str, alt.TopLevelMixin]:
+def all_charts() -> dict[str, Chart]:
     """Every chart of the kit, by file name (without extension)."""
     return {
         "stance_map": stance_map(),
@@ -495,6 +749,6 @@ def export_charts(out: Path, fmt: str = "svg") -> list[Path]:
     written = []
     for name, chart in all_charts().items():
         path = out / f"{name}.{fmt}"
-        chart.save(path, format=fmt, **({"scale_factor": 2} if fmt == "png" else {}))
+        chart.save(path, fmt)
         written.append(path)
     return written

@@ -12,7 +12,7 @@ FIRST_ISSUE, OTHER_ISSUE = "sanctions_pressure", "summit_diplomacy"
 ACTOR = "JAPAN"
 CELLS = (f'from peninsula import widgets\nwidgets.comparer("{FIRST_ISSUE}")', 'widgets.reader("trivedi")')
 # The text of each comparer panel: each author's panel starts with a heading naming the author.
-PANEL_TEXTS = "cell => [...cell.querySelectorAll('.widget-html-content h4')].map(h => h.parentElement.innerText)"
+PANEL_TEXTS = "cell => [...cell.querySelectorAll('.widget-html-content h3')].map(h => h.parentElement.innerText)"
 MARKED_ACTORS = "cell => [...new Set([...cell.querySelectorAll('mark[data-actor]')].map(m => m.dataset.actor))]"
 
 
@@ -24,7 +24,7 @@ def widget_cells(lab_page, lab):
     lab_page.assert_no_error_outputs()
     cells = lab_page.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
     comparer, reader = cells.nth(0), cells.nth(1)
-    expect(comparer.locator(".widget-html-content h4")).to_have_count(2, timeout=30_000)
+    expect(comparer.locator(".widget-html-content h3")).to_have_count(2, timeout=30_000)
     expect(reader.locator("p[data-paragraph]").first).to_be_visible(timeout=30_000)
     yield comparer, reader
     lab_page.close_notebook()
@@ -45,7 +45,7 @@ def test_choosing_an_issue_changes_both_authors_panels(lab_page, widget_cells):
         assert author in panel and issues[FIRST_ISSUE].proposition in panel
 
     dropdown(comparer, "Issue").select_option(label=issues[OTHER_ISSUE].name)
-    panels = comparer.locator(".widget-html-content", has=comparer.page.locator("h4"))
+    panels = comparer.locator(".widget-html-content", has=comparer.page.locator("h3"))
     for index, author in enumerate(authors):
         expect(panels.nth(index)).to_contain_text(issues[OTHER_ISSUE].proposition, timeout=15_000)
         expect(panels.nth(index)).to_contain_text(author)
