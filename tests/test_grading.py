@@ -268,3 +268,13 @@ def test_assignment_2_key_sections_are_anchored_and_well_formed():
     assert check_assignment_items(Course().key_file, load_corpus()) == []
     ids = [item.id for item in load_items("comparing_positions")]
     assert len(ids) == len(set(ids)) and {i[0] for i in ids} == {"A", "S", "P", "E"}
+
+
+def test_the_check_cell_lists_its_ids_as_ranges_that_expand_in_order():
+    from peninsula.answers import compact_ids, expand_ids
+
+    for assignment in ("who_must_act", "comparing_positions"):
+        ids = [item.id for item in load_items(assignment)]
+        assert expand_ids(compact_ids(ids)) == ids
+    assert compact_ids(["R02", "R03", "R04", "R40", "R08", "A01"]) == "R02-R04 R40 R08 A01"
+    assert expand_ids("R02 R03") == ["R02", "R03"]  # plain ids, as older releases wrote them

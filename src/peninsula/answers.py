@@ -337,13 +337,43 @@ def cell_problems(cell: AnswerCell, expected_ids: list[str]) -> list[str]:
     return [*cell.problems, *items]
 
 
+ID_RUN = re.compile(r"^([A-Z])(\d+)-\1(\d+)$")
+
+
+def compact_ids(ids: list[str]) -> str:
+    """Item ids in their order, consecutive runs written as ranges: "R02-R05 R40 R08-R11"."""
+    runs: list[list[str]] = []
+    for item_id in ids:
+        last = runs[-1][-1] if runs else ""
+        if last and last[0] == item_id[0] and int(item_id[1:]) == int(last[1:]) + 1:
+            runs[-1].append(item_id)
+        else:
+            runs.append([item_id])
+    return " ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
+
+
+def expand_ids(expected: str) -> list[str]:
+    """The ids `compact_ids` wrote, in order ("R02-R04 R40" -> R02, R03, R04, R40); plain ids pass through."""
+    ids = []
+    for word in expected.split():
+        run = ID_RUN.match(word)
+        if not run:
+            ids.append(word)
+            continue
+        letter, first, last = run.groups()
+        ids += [f"{letter}{n:0{len(first)}d}" for n in range(int(first), int(last) + 1)]
+    return ids
+
+
 def check_format(expected: str, source: str | None = None) -> None:
     """Print what to fix in the answer cell's format (the last answer cell this kernel ran).
 
-    It reads the cell's text exactly as the grader will. Problems go to stderr, so `nbgrader validate`
-    lists them; it says nothing about correctness, and returns nothing for nbgrader to read as a score.
+    `expected` lists the assignment's item ids, with runs as ranges ("R02-R05 R40"), so the check
+    cell stays two lines long and Validate shows the problems first. It reads the cell's text exactly
+    as the grader will. Problems go to stderr, so `nbgrader validate` lists them; it says nothing
+    about correctness, and returns nothing for nbgrader to read as a score.
     """
-    expected_ids = expected.split()
+    expected_ids = expand_ids(expected)
     if source is None:
         source = last_answer_cell_source()
     if source is None:

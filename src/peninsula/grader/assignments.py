@@ -13,7 +13,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from peninsula.answers import PLAN_BRANCHES, authors
+from peninsula.answers import PLAN_BRANCHES, authors, compact_ids
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
 from peninsula.grader.key import PARTS, Item, load_answer_key, load_items, model_answers
 
@@ -103,13 +103,10 @@ ANSWERS_PREAMBLE = {
 
 
 def _check_cell(items: list[Item]) -> dict:
-    parts = dict.fromkeys(item.part for item in items)
-    ids = "\n".join(" ".join(item.id for item in items if item.part == part) for part in parts)
+    # Two lines: nbgrader's Validate dialog prints the whole cell before the problems it found.
     source = (
-        "# Checks the FORMAT of your answers only: every item answered, every name recognised.\n"
-        "# It never says whether an answer is right. Run it as often as you like.\n"
-        "from peninsula.answers import check_format\n\n"
-        f'check_format(\n    expected="""\n{ids}\n"""\n)'
+        "from peninsula.answers import check_format  # the format only, never whether an answer is right\n"
+        f'check_format(expected="{compact_ids([item.id for item in items])}")'
     )
     return _cell("code", "format_check", source, grade=True, locked=True, points=0)
 
