@@ -11,12 +11,18 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The first lesson, or README until lessons exist.
 FIRST_PAGE := $(firstword $(sort $(wildcard notebooks/01_*.ipynb)) README.md)
+# JupyterLab reads settings overrides from the environment's share folder: the course's turn off the
+# news pop-up (it would cover the lesson) and the update check (the kit works offline).
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# axe-core, which the accessibility test injects into each page, from npm into a git-ignored folder.
+AXE := tests/browser/vendor/node_modules/axe-core/axe.min.js
 
-.PHONY: lab test check bench clean
+.PHONY: lab test check bench screenshots axe clean
 
-lab: $(VENV)/.installed-lab
+# default_url makes the URL JupyterLab prints open the first lesson, not the Launcher.
+lab: $(VENV)/.installed-lab $(LAB_OVERRIDES)
 	@echo "Starting JupyterLab at the course root. Open the URL printed below (Ctrl-C stops it)."
-	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) $(FIRST_PAGE)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) --LabApp.default_url=/lab/tree/$(FIRST_PAGE)
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -29,6 +35,21 @@ check: $(VENV)/.installed-lab
 # bench/results.json and bench/results.md.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
+
+# A screenshot tour for reviewers (about 3 minutes): each lesson's charts and widgets after Run All,
+# the assignment after Validate, a feedback page and the class report, as small PNGs in
+# docs/screenshots/. The accessibility test takes them as it audits each page.
+screenshots: $(VENV)/.installed-test $(LAB_OVERRIDES) $(AXE)
+	PENINSULA_TOUR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_accessibility.py -q
+
+axe: $(AXE)
+
+$(AXE):
+	npm install --prefix tests/browser/vendor --no-audit --no-fund --silent axe-core@4
+
+$(LAB_OVERRIDES): lab-settings/overrides.json | $(VENV)/bin/python
+	mkdir -p $(@D)
+	cp $< $@
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Peninsula needs Python 3.11 or newer; set PYTHON=python3.11")'
