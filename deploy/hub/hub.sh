@@ -91,6 +91,11 @@ up() {
     "$jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$extension" >/dev/null 2>&1
   done
 
+  # No pop-up asking students to fetch Jupyter's news from the internet.
+  install -d -m 0755 "$PREFIX/env/share/jupyter/lab/settings"
+  echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' \
+    >"$PREFIX/env/share/jupyter/lab/settings/overrides.json"
+
   say "site-wide nbgrader config in $site_dir, exchange in $exchange"
   if [ ! -d "$site_dir" ]; then
     install -d -m 0755 "$site_dir"
