@@ -43,3 +43,8 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
+# ...on the kit's feedback page, which works offline (no MathJax from a CDN), names each part and
+# reads well with a screen reader (peninsula.grader.feedback_page).
+from peninsula.grader.feedback_page import configure as configure_feedback  # noqa: E402
+
+configure_feedback(c)
