@@ -7,8 +7,11 @@ reads the answer key.
 
 from __future__ import annotations
 
+import csv
 import html
 import json
+import math
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,9 +105,9 @@ def report_charts(data: ClassData) -> dict[str, object]:
     difficulty = item_difficulty(data)
     distribution = (
         alt.Chart(alt.Data(values=scores)).mark_bar(color=charts.AUTHOR_COLOURS["trivedi"])
-        .encode(x=alt.X("score:Q", bin=alt.Bin(step=max(1, data.max_score / 10)), title="score"),
-                y=alt.Y("count():Q", title="students"))
-        .properties(title=f"Score distribution ({len(scores)} graded submissions, out of {data.max_score:g})",
+        .encode(x=alt.X("score:Q", bin=score_bins(data.max_score), title="score"),
+                y=alt.Y("count():Q", title="students", axis=alt.Axis(values=student_ticks(data), format="d")))
+        .properties(title=f"Score distribution ({len(scores)} scored submissions, out of {data.max_score:g})",
                     description="Histogram of total scores from the gradebook.", width=420, height=200)
     )  # fmt: skip
     items = (
@@ -130,6 +133,63 @@ def report_charts(data: ClassData) -> dict[str, object]:
     return result
 
 
+def bin_step(max_score: float) -> int:
+    """Whole points per bar, for about ten bars: a range a reader can say aloud ("20 to 24")."""
+    return max(1, math.ceil(max_score / 10))
+
+
+def score_bins(max_score: float):
+    import altair as alt
+
+    return alt.Bin(step=bin_step(max_score), extent=[0, math.ceil(max_score)])
+
+
+def student_ticks(data: ClassData) -> list[int]:
+    """Whole numbers for the histogram's count axis (Vega would otherwise tick 0.5, 1, 1.5 ...)."""
+    step = bin_step(data.max_score)
+    tallest = max(Counter(int(score // step) for score in data.scores.values()).values())
+    return list(range(0, tallest + 1, math.ceil(tallest / 5)))
+
+
+def status_counts(course: Course, assignment: str) -> Counter[str] | None:
+    """Students per status in the grades CSV `peninsula grade` writes (None before it has run)."""
+    grades = course.folder("exports", f"{assignment}-grades.csv")
+    if not grades.exists():
+        return None
+    with grades.open(encoding="utf-8", newline="") as handle:
+        return Counter(row["status"] for row in csv.DictReader(handle))
+
+
+def overview_html(data: ClassData, statuses: Counter[str] | None) -> str:
+    """The report's first lines, for a busy instructor: who is graded, the median, what to discuss."""
+    from peninsula.grader.grade import FAILED, GRADED, MISSING, NEEDS_MANUAL
+
+    if statuses is None:
+        counts = f"{len(data.scores)} submissions in the gradebook (`peninsula grade` gives each status)"
+    else:
+        counts = (f"{statuses[GRADED]} graded, {statuses[NEEDS_MANUAL]} pending (waiting for manual "
+                  f"grading), {statuses[FAILED]} failed and {statuses[MISSING]} missing, of "
+                  f"{sum(statuses.values())} students")  # fmt: skip
+    median = statistics.median(data.scores.values())
+    discuss = "".join(
+        f"<li><b>{r['item']}</b>{_quoted(r)} (mean credit {r['mean_credit']:.2f})</li>"
+        for r in most_missed(data, 3)
+    )
+    return (
+        "<section class='summary' aria-labelledby='in-short'><h2 id='in-short'>In short</h2>"
+        f"<p>{counts}.</p><p>Median score: <b>{round(median, 2):g} of {data.max_score:g}</b> "
+        f"({len(data.scores)} scored submissions).</p>"
+        f"<p>Three items to discuss in class, the most missed first:</p><ol>{discuss}</ol></section>"
+    )
+
+
+def _quoted(row: dict) -> str:
+    """", T6: “quote”" for a recommendation, ": prompt" for an item without a paragraph."""
+    if row["where"]:
+        return f", {html.escape(row['where'])}: “{html.escape(row['prompt'])}”"
+    return f": {html.escape(row['prompt'])}"
+
+
 def most_missed(data: ClassData, count: int = 8) -> list[dict]:
     return sorted(item_difficulty(data), key=lambda row: row["mean_credit"])[:count]
 
@@ -141,8 +201,9 @@ def missed_table_html(data: ClassData) -> str:
         f"<td>{html.escape(r['prompt'])}</td></tr>"
         for r in most_missed(data)
     )
-    return ("<table border='1' cellpadding='4'><tr><th>item</th><th>mean credit</th><th>paragraph</th>"
-            f"<th>quote or prompt</th></tr>{rows}</table>")  # fmt: skip
+    columns = ("item", "mean credit", "paragraph", "quote or prompt")
+    head = "".join(f"<th scope='col'>{column}</th>" for column in columns)
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def write_report(course: Course, assignment: str) -> Path:
@@ -151,7 +212,9 @@ def write_report(course: Course, assignment: str) -> Path:
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
+    from peninsula.charts import EMBED_OPTIONS
     from peninsula.grader.agreement import agreement_charts, class_agreement, summary_html
+    from peninsula.grader.feedback_page import STYLESHEET
 
     data = load_class(course, assignment)
     if not data.scores:
@@ -160,7 +223,8 @@ def write_report(course: Course, assignment: str) -> Path:
     def embed(charts: dict[str, object]) -> str:
         return "".join(
             f"<div id='{name}'></div>"
-            f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())});</script>"
+            f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())}, "
+            f"{json.dumps(EMBED_OPTIONS)});</script>"
             for name, chart in charts.items()
         )
 
@@ -172,13 +236,14 @@ def write_report(course: Course, assignment: str) -> Path:
     target.parent.mkdir(exist_ok=True)
     target.write_text(
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{assignment}: class report"
-        f"</title><script type='module'>{bundle}</script></head>"
-        "<body style='font-family: sans-serif; max-width: 900px'>"
-        f"<h1>{assignment}: how the class did</h1>"
-        f"<p>{len(data.scores)} graded submissions; mean score {mean:.2f} of {data.max_score:g}.</p>"
+        f"</title><style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+        f"<script type='module'>{bundle}</script></head><body><main>"
+        f"<h1>{assignment}: how the class did</h1>{overview_html(data, status_counts(course, assignment))}"
+        f"<h2>Scores and items</h2>"
+        f"<p>{len(data.scores)} scored submissions; mean score {mean:.2f} of {data.max_score:g}.</p>"
         f"{embeds}<h2>The class as a panel of coders</h2>{summary_html(agreement)}"
         f"{embed(agreement_charts(agreement))}"
-        f"<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</body></html>",
+        f"<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</main></body></html>",
         encoding="utf-8",
     )
     return target
