@@ -82,8 +82,10 @@ class Hub:
     def down(self) -> None:
         """Stop the hub and remove everything (idempotent): `hub.sh down`, then the test's own users."""
         if self.prefix.exists():
+            started = time.monotonic()
             subprocess.run(["bash", HUB_SH, "down"], env={**os.environ, "PENINSULA_HUB_PREFIX": str(self.prefix)},
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+            self.timings["hub.sh down"] = time.monotonic() - started
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=30)

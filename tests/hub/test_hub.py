@@ -276,7 +276,10 @@ def test_no_student_can_reach_another_or_the_course(hub, browser):
     for command in denied:
         result = hub.as_user(second, *command, check=False)
         assert result.returncode != 0, f"{second} could run {command}: {result.stdout}"
-    assert submission.is_dir() and (hub.exchange / "peninsula" / "outbound").is_dir()
+    # What was refused exists: the refusals are permissions, not missing paths.
+    for path in (submission, hub.exchange / "peninsula" / "feedback", hub.course_dir / "submitted" / first,
+                 first_home / ".local" / "share" / "jupyter", hub.course_dir / "gradebook.db"):  # fmt: skip
+        assert path.exists(), path
     # ...and the Formgrader service refuses a student.
     page = log_in(browser, hub, second, next_url="/hub/home")
     response = page.goto(f"{hub.url}/services/peninsula/formgrader/")
