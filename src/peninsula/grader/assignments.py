@@ -103,9 +103,9 @@ ANSWERS_PREAMBLE = {
 
 
 def _check_cell(items: list[Item]) -> dict:
-    # Two lines: nbgrader's Validate dialog prints the whole cell before the problems it found.
+    # Short: nbgrader's Validate dialog prints the whole cell before the problems it found.
     source = (
-        "from peninsula.answers import check_format  # the format only, never whether an answer is right\n"
+        "from peninsula.answers import check_format  # the format only, never whether an answer is right\n\n"
         f'check_format(expected="{compact_ids([item.id for item in items])}")'
     )
     return _cell("code", "format_check", source, grade=True, locked=True, points=0)
