@@ -159,9 +159,10 @@ def test_timeline_has_every_event_and_marks_both_publications(specs, corpus):
     units = layers(spec)
     assert set(units) == {"rect", "rule", "point"}
     points = units["point"]
-    assert (points["encoding"]["y"]["field"], points["encoding"]["x"]["type"]) == ("event", "temporal")
+    assert (points["encoding"]["y"]["field"], points["encoding"]["x"]["type"]) == ("label_lines", "temporal")
     assert points["encoding"]["color"]["field"] == points["encoding"]["shape"]["field"] == "which_text"
-    assert points["encoding"]["y"]["axis"]["labelLimit"] == 0  # no label is cut off
+    assert points["encoding"]["y"]["axis"]["labelLimit"] == 0  # no label is cut off; long ones wrap
+    assert points["encoding"]["y"]["axis"]["labelExpr"] == charts.LINE_BREAKS
     file_events = timeline_file_events()
     rows = spec["data"]["values"]
     # By default the axis starts in 2017; every earlier event is named in the subtitle instead.

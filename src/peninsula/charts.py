@@ -63,6 +63,10 @@ RELATIONS = ("refers to", "looks ahead to", "calls for")
 PLURAL_VERBS = {"refers to": "refer to", "looks ahead to": "look ahead to", "calls for": "call for"}
 EXPORT_FORMATS = ("svg", "png")
 SUBTITLE_WIDTH = 90  # characters per subtitle line: Vega does not wrap titles
+#: Characters per line of a timeline label: two short lines keep the whole chart inside a notebook's
+#: width, so it never scrolls sideways (a scrolling output cannot be reached from the keyboard).
+LABEL_WIDTH = 52
+LINE_BREAKS = "split(datum.label, '\\n')"  # an axis label as lines
 
 
 def enable_offline() -> None:
@@ -230,7 +234,7 @@ def stance_map(highlight: str | None = None, revealed: Collection[str] | None = 
         "Trivedi above Cronin, from -2 (strongly against the issue's proposition) to +2 (strongly for it), "
         "or not addressed. Stances graded in Assignment 2 are not shown. Trivedi is a blue circle, "
         "Cronin a vermillion square.",
-        width=600,
+        width=520,
         height={"step": 34},
         data={"values": rows},
         params=[chosen],
@@ -569,9 +573,11 @@ def timeline_rows(start: str | None = None, end: str | None = None) -> list[dict
         asides = ["after both texts"] if event.start > latest_publication else []
         if event.relation != RELATIONS[0]:
             asides.append(relation_phrase(event))
+        label = event.label + (f" ({'; '.join(asides)})" if asides else "")
         rows.append(
             {
-                "event": event.label + (f" ({'; '.join(asides)})" if asides else ""),
+                "event": label,
+                "label_lines": "\n".join(textwrap.wrap(label, LABEL_WIDTH)),
                 "start": event.start.isoformat(),
                 "end": (event.revealed or event.end).isoformat(),
                 "dates": event.dates,
@@ -640,7 +646,13 @@ def timeline(start: str | None = "2017", end: str | None = None) -> Chart:
     which = [*_authors(), "both", "neither"]
     colours = _scale(which, [*AUTHOR_COLOURS.values(), BOTH_TEXTS_COLOUR, NEITHER_TEXT_COLOUR])
     label = "which text (see the subtitle)"
-    y = {"field": "event", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 0}}
+    y = {
+        "field": "label_lines",
+        "type": "nominal",
+        "sort": None,
+        "title": None,
+        "axis": {"labelLimit": 0, "labelExpr": LINE_BREAKS, "labelLineHeight": 12},
+    }
     publication_colours = _scale(
         [p["label"] for p in publications], [AUTHOR_COLOURS[p["text"]] for p in publications]
     )
@@ -705,7 +717,7 @@ def timeline(start: str | None = "2017", end: str | None = None) -> Chart:
         "Trivedi, Cronin, both or neither refers to it; a label says when a text looks ahead to an event "
         "or calls for it, and when the event came after both texts.",
         width=420,
-        height={"step": 20},
+        height={"step": 28},
         data={"values": rows},
         # Independent scales: the publication marks' fill would otherwise merge with the points' colour.
         layer=[published, spans, points],

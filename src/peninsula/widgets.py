@@ -30,11 +30,12 @@ NO_READING = "no reading yet"
 #: Typographic quotes folded to plain ones, so a typed search finds "we’re" as "we're".
 QUOTE_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 #: The class on every kit widget, and a focus ring on its controls: ipywidgets marks focus only by a
-#: faint change of border colour. Blue on white is 5.2:1, above the 3:1 WCAG asks of focus indicators.
+#: faint change of border colour, and JupyterLab's own rules turn outlines off (hence !important).
+#: Blue on white is 5.2:1, above the 3:1 WCAG asks of focus indicators.
 KIT_CLASS = "peninsula-widget"
 FOCUS_STYLE = (
     f"<style>.{KIT_CLASS} select:focus, .{KIT_CLASS} input:focus-visible, .{KIT_CLASS} button:focus-visible"
-    "{outline: 3px solid #0072B2; outline-offset: 2px}</style>"
+    "{outline: 3px solid #0072B2 !important; outline-offset: 2px}</style>"
 )
 
 

@@ -1,9 +1,9 @@
 """The feedback page students get: nbgrader's GenerateFeedback with the kit's template.
 
-The template (templates/peninsula_feedback) works offline (nbgrader's loads MathJax from a CDN), has
-one main landmark and English as its language, lists the score of each part by name instead of
-"Test cell", leaves out the format check (0 points), and uses the kit's stylesheet, which the class
-report shares. `nbgrader_config.py` calls `configure`.
+The template (templates/feedback/peninsula_feedback.html.j2) works offline (nbgrader's loads MathJax
+from a CDN), has one main landmark and English as its language, lists the score of each part by name
+instead of "Test cell", leaves out the format check (0 points), and uses the kit's stylesheet, which
+the class report shares. `nbgrader_config.py` calls `configure`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from peninsula.grader.assignments import PART_TITLES
 from peninsula.grader.autograde import HIDDEN_PREFIX
 
 TEMPLATES = Path(__file__).parent / "templates"
-TEMPLATE = "peninsula_feedback"
-TEMPLATE_FILE = "feedback.html.j2"
-STYLESHEET = TEMPLATES / TEMPLATE / "peninsula.css"
+# nbgrader's API always sets the template name to its own "feedback", so the kit's folder has that name
+# too (and no conf.json: nbgrader's says what it builds on), and the kit names its own file.
+TEMPLATE_FILE = "peninsula_feedback.html.j2"
+STYLESHEET = TEMPLATES / "feedback" / "peninsula.css"
 
 
 def configure(c) -> None:
@@ -24,7 +25,6 @@ def configure(c) -> None:
     import nbgrader
 
     nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    c.HTMLExporter.template_name = TEMPLATE
     c.HTMLExporter.template_file = TEMPLATE_FILE
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     c.HTMLExporter.filters = {"feedback_title": f"{__name__}.feedback_title"}
