@@ -340,8 +340,10 @@ def self_check(lesson: str) -> ipywidgets.VBox:
     from peninsula.widgets import FOCUS_STYLE, KIT_CLASS, html_widget, shared_layout
 
     def one_question(number: int, question: Question) -> widgets.VBox:
-        # Letters, not the long choice texts, are the radio options: long radio labels get cut off.
-        answer = widgets.RadioButtons(
+        # Letters, not the long choice texts, are the options (long labels get cut off), as toggle
+        # buttons: each is a Tab stop that Space or Enter presses. A radio group needs the arrow keys,
+        # which JupyterLab's notebook takes for itself (jupyter-widgets/ipywidgets#3912).
+        answer = widgets.ToggleButtons(
             options=list(LETTERS[: len(question.choices)]),
             value=None,
             description="Your answer:",

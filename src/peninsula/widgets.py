@@ -33,6 +33,12 @@ QUOTE_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 #: faint change of border colour, and JupyterLab's own rules turn outlines off (hence !important).
 #: Blue on white is 5.2:1, above the 3:1 WCAG asks of focus indicators.
 KIT_CLASS = "peninsula-widget"
+#: JupyterLab's notebook takes the arrow keys of a closed menu for moving between cells
+#: (jupyter-widgets/ipywidgets#3912), so the widgets say how a menu works from the keyboard.
+KEYBOARD_HINT = (
+    '<p class="peninsula-hint" style="color:#4d4d4d;font-size:90%">Keyboard: Tab moves between the '
+    "controls; on a menu, Space opens it, then the arrow keys and Enter choose.</p>"
+)
 FOCUS_STYLE = (
     f"<style>.{KIT_CLASS} select:focus, .{KIT_CLASS} input:focus-visible, .{KIT_CLASS} button:focus-visible"
     "{outline: 3px solid #0072B2 !important; outline-offset: 2px}</style>"
@@ -228,7 +234,7 @@ class Reader(widgets.VBox):
             layout=layout,
         )
         self.search = widgets.Text(placeholder="a word or phrase", description="Search", layout=layout)
-        self.legend = html_widget(FOCUS_STYLE + legend_html())
+        self.legend = html_widget(FOCUS_STYLE + legend_html() + KEYBOARD_HINT)
         self.view = html_widget()
         for control in (self.text_choice, self.actor_choice, self.issue_choice, self.search):
             control.observe(self._refresh, names="value")
@@ -366,7 +372,9 @@ class Comparer(widgets.VBox):
         for choice in self.student_stances.values():
             choice.value = NO_READING
         issue = load_codebook().issues[self.issue]
-        self.proposition.value = FOCUS_STYLE + f"<p><b>Proposition:</b> {html.escape(issue.proposition)}</p>"
+        self.proposition.value = (
+            FOCUS_STYLE + f"<p><b>Proposition:</b> {html.escape(issue.proposition)}</p>" + KEYBOARD_HINT
+        )
         self._render_panels()
         self._draw_stance_map()
 
