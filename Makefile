@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-test
 # the assignment after Validate, a feedback page and the class report, as small PNGs in
 # docs/screenshots/. The accessibility test takes them as it audits each page.
 screenshots: $(VENV)/.installed-test $(LAB_OVERRIDES) $(AXE)
+	rm -rf docs/screenshots
 	PENINSULA_TOUR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_accessibility.py -q
 
 axe: $(AXE)

@@ -130,7 +130,9 @@ def lessons() -> dict:
             for _ in range(LESSON_REPEATS):
                 floor_runs.append(run_all_seconds(floor_path))
                 runs.append(run_all_seconds(lesson))
-            results[lesson.stem] = paired(runs, floor_runs)
+            # Which heavy modules the lesson's kernel loads (the floor loads altair): in one more run.
+            loaded = cells_seconds(lesson)[1]
+            results[lesson.stem] = paired(runs, floor_runs) | {"heavy_modules_loaded": loaded}
     return results
 
 
@@ -324,7 +326,8 @@ def table(results: dict) -> str:
         )
     for lesson, f in results.get("lessons", {}).items():
         rows.append(
-            f"| Run All, {lesson} | {f['median_s']:.2f} s | {f['floor_s']:.2f} s | {f['ratio']:.2f}× | "
+            f"| Run All, {lesson} (loads: {', '.join(f.get('heavy_modules_loaded', [])) or 'none'}) | "
+            f"{f['median_s']:.2f} s | {f['floor_s']:.2f} s | {f['ratio']:.2f}× | "
             f"≤ 1.3× | {verdict(f['ratio'] <= 1.3)} |"
         )
     if "parallel_grading" in results:
@@ -371,7 +374,9 @@ start and end of this run: {load}; other work on the machine makes single runs s
   the kernel is up. "Heavy modules loaded" lists which of altair, ipywidgets, jsonschema and nbgrader
   the kernel had imported by the end.
 - Run All: nbclient runs the whole lesson in a fresh kernel, kernel start included. Floor: a fresh
-  kernel running only `import altair`.
+  kernel running only `import altair`. "Loads" lists which of altair, ipywidgets, jsonschema and
+  nbgrader the lesson's kernel had imported by the end: the kit's own charts are Vega-Lite specs
+  built without Altair, which its tests check against the schema.
 - Widget interaction: the kernel-side time of setting a control's `.value` (the observers and the
   widget messages they send), in a real kernel; the browser's drawing is not included.
 - Imports: `import X` timed inside a fresh interpreter. "Before" was recorded on {before_date} with

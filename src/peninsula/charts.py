@@ -235,7 +235,7 @@ def stance_map(highlight: str | None = None, revealed: Collection[str] | None = 
         "or not addressed. Stances graded in Assignment 2 are not shown. Trivedi is a blue circle, "
         "Cronin a vermillion square.",
         width=520,
-        height={"step": 34},
+        height={"step": 17},
         data={"values": rows},
         params=[chosen],
         mark={"type": "point", "filled": True, "size": 150, "opacity": 1, "stroke": OKABE_ITO["black"]},
