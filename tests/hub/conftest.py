@@ -85,6 +85,7 @@ def hub() -> Iterator[Hub]:
         hub.down()
         hub.timings["teardown"] = time.monotonic() - started
         print("\nhub test timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in hub.timings.items()))
+        (LOGS / "hub-timings.json").write_text(json.dumps({k: round(v, 1) for k, v in hub.timings.items()}, indent=1))
 
 
 @pytest.fixture(scope="session")
