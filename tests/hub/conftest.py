@@ -57,6 +57,7 @@ def hub() -> Iterator[Hub]:
         **{f"PENINSULA_{name}": str(port) for name, port in ports.items()},
     }  # fmt: skip
     env = {**os.environ, **settings}
+    LOGS.mkdir(parents=True, exist_ok=True)
     try:
         started = time.monotonic()
         run("bash", HUB_SH, "up", env=env, timeout=900)
@@ -72,7 +73,6 @@ def hub() -> Iterator[Hub]:
             f"c.Authenticator.allowed_users = set({allowed})\n"
             'c.Spawner.args = ["--LabApp.expose_app_in_browser=True"]\n'
         )
-        LOGS.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         with hub.log.open("w") as log_file:
             hub.process = subprocess.Popen(["bash", HUB_SH, "run"], env=env, stdout=log_file,
