@@ -218,6 +218,10 @@ def test_dates_read_as_words():
 
 def test_timeline_window_keeps_only_the_events_between_the_texts(specs):
     rows = specs["timeline_between_texts"]["data"]["values"]
+    before = [e for e in charts.load_timeline() if e.end < dt.date(2018, 4, 1)]
+    assert f"Earlier, not shown: {len(before)} events, from 2–4 October 2007" in " ".join(
+        specs["timeline_between_texts"]["title"]["subtitle"]
+    )  # counted, not listed: a window's subtitle stays short
     in_window = [
         e for e in timeline_file_events() if "2018-04" <= str(e.get("date", e.get("start")))[:7] <= "2019-01"
     ]

@@ -63,6 +63,7 @@ RELATIONS = ("refers to", "looks ahead to", "calls for")
 PLURAL_VERBS = {"refers to": "refer to", "looks ahead to": "look ahead to", "calls for": "call for"}
 EXPORT_FORMATS = ("svg", "png")
 SUBTITLE_WIDTH = 90  # characters per subtitle line: Vega does not wrap titles
+NAMED_EARLIER = 2  # a timeline's subtitle names up to this many events before its window, or counts them
 #: Characters per line of a timeline label: two short lines keep the whole chart inside a notebook's
 #: width, so it never scrolls sideways (a scrolling output cannot be reached from the keyboard).
 LABEL_WIDTH = 52
@@ -620,9 +621,14 @@ def timeline(start: str | None = "2017", end: str | None = None) -> Chart:
         "event, looks ahead to it or calls for it.",
         SUBTITLE_WIDTH,
     )
-    earlier = [f"{e.dates}: {e.label}" for e in load_timeline() if e.end < first]
-    if earlier:
-        subtitle += textwrap.wrap("Earlier, not shown: " + "; ".join(earlier) + ".", SUBTITLE_WIDTH)
+    earlier = [e for e in load_timeline() if e.end < first]
+    if len(earlier) > NAMED_EARLIER:  # a count keeps the subtitle short; timeline(start=None) has them all
+        subtitle.append(
+            f"Earlier, not shown: {len(earlier)} events, from {earlier[0].dates} to {earlier[-1].dates}."
+        )
+    elif earlier:
+        named = "; ".join(f"{e.dates}: {e.label}" for e in earlier)
+        subtitle += textwrap.wrap(f"Earlier, not shown: {named}.", SUBTITLE_WIDTH)
     publications = [
         {
             "text": text.id,
