@@ -25,9 +25,10 @@ def configure(c) -> None:
     import nbgrader
 
     nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    c.HTMLExporter.template_file = TEMPLATE_FILE
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
-    c.HTMLExporter.filters = {"feedback_title": f"{__name__}.feedback_title"}
+    # Scoped to feedback: the Formgrader renders submissions with its own template through HTMLExporter.
+    c.GenerateFeedback.HTMLExporter.template_file = TEMPLATE_FILE
+    c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
+    c.GenerateFeedback.HTMLExporter.filters = {"feedback_title": f"{__name__}.feedback_title"}
 
 
 def feedback_title(cell: dict) -> str:
