@@ -24,12 +24,32 @@ from pathlib import Path
 import pytest
 from hubkit import HUB_SH, LOGS, STUDENTS, Hub, harness, run, wait_for
 
+HERE = Path(__file__).parent
+TEARDOWN = "test_teardown_removes_the_users_and_the_services"
+failed_steps: list[str] = []  # the steps hand on to each other, so a failure stops the later ones
+
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        if Path(str(item.fspath)).is_relative_to(HERE):
             item.add_marker(pytest.mark.hub)
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_runtest_setup(item):
+    if Path(str(item.fspath)).is_relative_to(HERE) and failed_steps and item.name != TEARDOWN:
+        pytest.fail(f"not run: it needs what the failed step {failed_steps[0]} would have made", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and call.when == "call" and Path(str(item.fspath)).is_relative_to(HERE):
+        failed_steps.append(item.name)
+        hub = item.funcargs.get("hub")
+        if hub is not None and hub.log.exists():  # what the hub and the users' servers logged
+            report.sections.append(("hub log (last 6000 characters)", hub.log.read_text()[-6000:]))
+    return report
 
 
 @pytest.fixture(scope="session")

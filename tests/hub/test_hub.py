@@ -112,8 +112,8 @@ def test_students_log_in_and_run_lesson_one(hub, browser, term):
         tab.screenshot("lesson-1-ran")
         tab.assert_no_error_outputs()  # the texts were found: a missing folder raises in the first cells
         drawn = ".jp-NotebookPanel:not(.lm-mod-hidden) .vega-embed :is(canvas.marks, svg.marks)"
-        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets", timeout=30_000)
-        page.wait_for_selector(drawn, timeout=30_000)
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets", timeout=UI_WAIT)
+        page.wait_for_selector(drawn, timeout=UI_WAIT)
         assert "T1" in page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea").all_inner_texts().__str__()
         tab.close_notebook()
 
@@ -247,7 +247,7 @@ def test_students_fetch_feedback_and_see_their_score(hub, term):
         expected = float(rows[student]["score"]) + (MANUAL_POINTS if n == 0 else 0.0)
         shown = page.context.new_page()
         shown.goto(f"{hub.url}/user/{student}/files/{html.relative_to(html.parents[3]).as_posix()}")
-        expect(shown.get_by_role("heading").first).to_be_visible(timeout=30_000)
+        expect(shown.get_by_role("heading").first).to_be_visible(timeout=UI_WAIT)
         shown.screenshot(path=harness.SCREENSHOTS / f"hub-{student}-feedback.png")
         score = float(SCORE.search(shown.locator("body").inner_text()).group(1))  # the total comes first
         assert score == pytest.approx(expected, abs=0.01), (student, score, expected)
