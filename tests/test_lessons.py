@@ -294,7 +294,7 @@ def test_lesson_5_ends_with_two_students_double_coding_eight_units():
     shown = reliability.compare_coders(filled_a, filled_b).data
     # 6 of 8 units agree; codes: 12 summit, 4 other -> chance (12*11 + 4*3) / (16*15) = 0.6; alpha = (0.75 - 0.6) / 0.4
     assert "Percent agreement 0.75" in shown and "chance agreement 0.60" in shown and "α 0.38" in shown
-    assert shown.count("<b>differ</b>") == 2
+    assert shown.count(">DIFFERENT<") == 2
 
 
 def test_lesson_5_reads_the_class_export_when_it_is_there_and_the_demo_panel_otherwise(tmp_path, monkeypatch):

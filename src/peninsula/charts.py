@@ -29,6 +29,7 @@ import yaml
 from peninsula.codebook import load_codebook
 from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import load_positions
+from peninsula.tables import html_table
 from peninsula.texts import PublicationDate, load_corpus
 
 TIMELINE_FILE = PACKAGE_DATA / "timeline.yaml"
@@ -131,13 +132,9 @@ class Chart:
 
 def table_html(caption: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A chart's data as a table inside <details>, so the page stays short and screen readers get it all."""
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
-    )
     return (
         f'<details class="peninsula-chart-table"><summary>{html.escape(caption)} (a table)</summary>'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>"
+        f"{html_table(header, rows)}</details>"
     )
 
 

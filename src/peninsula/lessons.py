@@ -24,6 +24,7 @@ from peninsula.codebook import load_codebook, normalise_name
 from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import load_positions
 from peninsula.recommendations import Recommendation, load_worked_examples
+from peninsula.tables import html_table
 from peninsula.texts import load_corpus
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def worked_example_html(example_id: str) -> str:
         ("Why", example.note or ""),
     ]
     table = "".join(
-        f'<tr><th style="text-align: left; vertical-align: top; padding-right: 1em;">{label}</th>'
+        f'<tr><th scope="row" style="text-align: left; vertical-align: top; padding-right: 1em;">{label}</th>'
         f'<td style="text-align: left;">{html.escape(value)}</td></tr>'
         for label, value in rows
     )
@@ -182,19 +183,10 @@ def show_worked_example(example_id: str) -> HTML:
 # --- Codebook, issues and positions ---------------------------------------------------------
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    head = "".join(f'<th style="text-align: left;">{html.escape(h)}</th>' for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td style="text-align: left;">{html.escape(c)}</td>' for c in row) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def show_codebook() -> HTML:
     """The actor codes (with what each covers and its aliases) and the coding rules."""
     codebook = load_codebook()
-    actors = _table(
+    actors = html_table(
         ("Code", "Name", "Covers", "Also written as"),
         [(a.code, a.name, a.covers, ", ".join(a.aliases)) for a in codebook.actors.values()],
     )
@@ -214,14 +206,14 @@ def show_issues() -> HTML:
     """The issues, the proposition each author's stance is scored against, and the stance scale."""
     codebook = load_codebook()
     taught = taught_issues()
-    issues = _table(
+    issues = html_table(
         ("Issue", "Proposition", "Where it is worked on"),
         [
             (i.name, i.proposition, "Lesson 4" if i.id in taught else "Assignment 2")
             for i in codebook.issues.values()
         ],
     )
-    scale = _table(("Stance", "Meaning"), [(str(k), v) for k, v in codebook.stances.items()])
+    scale = html_table(("Stance", "Meaning"), [(str(k), v) for k, v in codebook.stances.items()])
     return HTML(f"<h3>Issues</h3>{issues}<h3>Stance scale</h3>{scale}")
 
 

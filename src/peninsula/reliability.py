@@ -33,6 +33,7 @@ import yaml
 from IPython.display import HTML, Markdown
 
 from peninsula.paths import PACKAGE_DATA
+from peninsula.tables import html_table
 
 if TYPE_CHECKING:
     import altair as alt
@@ -283,12 +284,8 @@ def compare_coders(coder_a: Mapping[str, str], coder_b: Mapping[str, str]) -> HT
         a, b = fold["coder A"].get(unit, ""), fold["coder B"].get(unit, "")
         if not a or not b:
             blank.append(unit)
-        mark = "" if not (a and b) else ("same" if a == b else "<b>differ</b>")
-        rows.append(
-            f"<tr><td>{html.escape(unit)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
-            f"<td>{mark}</td></tr>"
-        )
-    table = f"<table><tr><th>unit</th><th>coder A</th><th>coder B</th><th></th></tr>{''.join(rows)}</table>"
+        rows.append((unit, a, b, "" if not (a and b) else ("same" if a == b else "DIFFERENT")))
+    table = html_table(("unit", "coder A", "coder B", "same or different"), rows)
     if len(blank) == len(units):
         return HTML(f"{table}<p>Type both coders' codes between the quotes, then run this cell again.</p>")
     panel = from_codings(
