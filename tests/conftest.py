@@ -1,6 +1,7 @@
 """Shared fixtures: the real corpus, and a throwaway copy of the texts to break."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,13 @@ def text_copy(tmp_path: Path) -> Path:
     for path in (ROOT / "source_texts").glob("*.md"):
         shutil.copy(path, folder / path.name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[object]:
+    """One Playwright for the whole session: a second sync_playwright() in the same thread refuses to
+    start while the first is running, so the browser tests and the hub test share this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running

@@ -183,13 +183,10 @@ def lab(tmp_path_factory, course) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
-def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_or_skip(), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+def browser(lab, playwright):
+    chromium = playwright.chromium.launch(executable_path=chromium_or_skip(), args=CHROMIUM_FLAGS)
+    yield chromium
+    chromium.close()
 
 
 @dataclass

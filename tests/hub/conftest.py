@@ -44,7 +44,7 @@ def pytest_runtest_setup(item):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if report.failed and call.when == "call" and Path(str(item.fspath)).is_relative_to(HERE):
+    if report.failed and call.when != "teardown" and Path(str(item.fspath)).is_relative_to(HERE):
         failed_steps.append(item.name)
         hub = item.funcargs.get("hub")
         if hub is not None and hub.log.exists():  # what the hub and the users' servers logged
@@ -109,13 +109,10 @@ def hub() -> Iterator[Hub]:
 
 
 @pytest.fixture(scope="session")
-def browser(hub, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
+def browser(hub, playwright, tmp_path_factory):
     folders = tmp_path_factory.mktemp("chromium")  # its own XDG folders, not root's
     xdg = {f"XDG_{kind}_HOME": str(folders / kind.lower()) for kind in ("CONFIG", "CACHE", "DATA")}
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=harness.chromium_or_skip(),
-                                              args=harness.CHROMIUM_FLAGS, env={**os.environ, **xdg})  # fmt: skip
-        yield chromium
-        chromium.close()
+    chromium = playwright.chromium.launch(executable_path=harness.chromium_or_skip(),
+                                          args=harness.CHROMIUM_FLAGS, env={**os.environ, **xdg})  # fmt: skip
+    yield chromium
+    chromium.close()
