@@ -170,6 +170,22 @@ def test_the_codings_export_of_a_graded_class_is_anonymous(graded_class):
     assert reliability.alpha(reliability.load_panel(export)) == pytest.approx(class_agreement(data, 1).alpha)
 
 
+def test_feedback_that_could_not_be_written_is_named_and_held_back(graded_class):
+    course, _ = graded_class
+    blocker = course / "feedback" / "demo008"
+    shutil.rmtree(blocker)
+    blocker.write_text("a file where nbgrader wants a folder")  # generate_feedback fails for demo008
+    try:
+        peninsula("grade", A1, course=course)
+        row = next(r for r in read_grades(course) if r["student_id"] == "demo008")
+        assert f"no feedback page was written for {A1}.html (details: exports/{A1}-grade.log)" in row["reason"]
+        assert f"generate_feedback {A1} for demo008" in (course / "exports" / f"{A1}-grade.log").read_text()
+    finally:
+        blocker.unlink()
+        peninsula("grade", A1, course=course)
+    assert (blocker / A1 / f"{A1}.html").is_file()
+
+
 def test_the_exchange_cycle_with_a_resubmission(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))  # nbgrader's submit cache
     course = new_course(tmp_path / "course")

@@ -217,6 +217,14 @@ def _grade_in_worker(
     return _grade_one(course, _worker_api(root, sandbox), assignment, student, notebooks, Path(log))
 
 
+def _log_outcome(log_file: Path, step: str, assignment: str, student: str, outcome: dict) -> str:
+    """Append what an nbgrader step said to the assignment's grade log; returns it."""
+    said = outcome.get("log", "") + outcome.get("error", "")
+    with log_file.open("a", encoding="utf-8") as handle:
+        handle.write(f"===== {step} {assignment} for {student}\n{said}\n")
+    return said
+
+
 def _grade_one(
     course: Course, api, assignment: str, student: str, notebooks: list[str], log_file: Path
 ) -> StudentResult:
@@ -225,9 +233,7 @@ def _grade_one(
     log = ""
     if needs_autograde(course, assignment, student):
         outcome = api.autograde(assignment, student, force=True, create=True)
-        log = outcome.get("log", "") + outcome.get("error", "")
-        with log_file.open("a", encoding="utf-8") as handle:
-            handle.write(f"===== autograde {assignment} for {student}\n{log}\n")
+        log = _log_outcome(log_file, "autograde", assignment, student, outcome)
     graded_copies = [course.folder("autograded", student, assignment, n) for n in notebooks]
     if not all(p.exists() for p in graded_copies):
         reason = failure_reason(course, assignment, student, log, notebooks)
@@ -235,14 +241,22 @@ def _grade_one(
     restored = [
         line.split(f"{RESTORED_LOG}:", 1)[1].strip() for line in log.splitlines() if RESTORED_LOG in line
     ]
-    api.generate_feedback(assignment, student, force=True)
+    outcome = api.generate_feedback(assignment, student, force=True)
+    if not outcome.get("success", False):
+        _log_outcome(log_file, "generate_feedback", assignment, student, outcome)
     withheld = screen_feedback(course, assignment, student, notebooks)
+    pages = course.folder("feedback", student, assignment)
+    unwritten = [
+        p for n in notebooks if (p := f"{Path(n).stem}.html") not in withheld and not (pages / p).exists()
+    ]
     with api.gradebook as gradebook:
         submission = gradebook.find_submission(assignment, student)
         score, max_score, manual = submission.score, submission.max_score, submission.needs_manual_grade
+    details = grade_log(course, assignment).relative_to(course.root)
     reason = _join(
         f"deleted cell(s) put back and graded 0: {', '.join(restored)}" if restored else "",
         f"feedback withheld, it holds key material: {', '.join(withheld)}" if withheld else "",
+        f"no feedback page was written for {', '.join(unwritten)} (details: {details})" if unwritten else "",
         "open it in the Formgrader" if manual else "",
     )
     return StudentResult(student, NEEDS_MANUAL if manual else GRADED, round(score, 2), max_score, reason)
