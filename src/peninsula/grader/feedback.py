@@ -44,7 +44,7 @@ def settled_students(course: Course, assignment: str, api=None) -> tuple[list[st
             if submission.needs_manual_grade:
                 held.append(Held(student, "needs manual grading (provisional)"))
             elif not page.is_dir() or not any(page.glob("*.html")):
-                held.append(Held(student, "no feedback page (failed, or withheld by the leak screen)"))
+                held.append(Held(student, "no feedback page (the grades CSV says why)"))
             else:
                 settled.append(student)
     return settled, held
