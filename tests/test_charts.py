@@ -20,7 +20,9 @@ from peninsula.codebook import CODEBOOK_FILE, load_codebook
 from peninsula.positions import load_positions
 
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
-CHART_NAMES = ["stance_map", "actor_mentions", "actor_strip", "timeline", "timeline_between_texts"]
+CHART_NAMES = [
+    "stance_map", "actor_mentions", "actor_strip", "timeline", "timeline_between_texts", "agreement_demo_panel"
+]  # fmt: skip
 
 
 def timeline_file_events() -> list[dict]:

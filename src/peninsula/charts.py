@@ -156,13 +156,14 @@ def _actor_scale() -> dict:
     return _scale([a.name for a in actors], [a.colour for a in actors])
 
 
-def _tooltip(*fields: str) -> list[dict]:
+def tooltip(*fields: str) -> list[dict]:
     """Tooltip fields written as "name:N" or "name:Q"."""
     kinds = {"N": "nominal", "Q": "quantitative"}
     return [{"field": f.split(":")[0], "type": kinds[f.split(":")[1]]} for f in fields]
 
 
-def _top(title: str | dict, description: str, **rest: object) -> dict:
+def top_level(title: str | dict, description: str, **rest: object) -> dict:
+    """A top-level Vega-Lite spec: every kit chart has a title and a description for screen readers."""
     return {"$schema": SCHEMA, "title": title, "description": description, **rest}
 
 
@@ -226,7 +227,7 @@ def stance_map(highlight: str | None = None, revealed: Collection[str] | None = 
     )
     rows = stance_rows(revealed)
     authors = _authors()
-    spec = _top(
+    spec = top_level(
         {"text": "Where Trivedi and Cronin stand on each issue", "subtitle": subtitle},
         "Dot chart of the two authors' stances on the codebook's ten issues, one row per issue with "
         "Trivedi above Cronin, from -2 (strongly against the issue's proposition) to +2 (strongly for it), "
@@ -267,7 +268,7 @@ def stance_map(highlight: str | None = None, revealed: Collection[str] | None = 
                 "scale": _scale(authors, AUTHOR_SHAPES),
             },
             "strokeWidth": {"condition": {"param": "chosen_issue", "empty": False, "value": 2.5}, "value": 0},
-            "tooltip": _tooltip(
+            "tooltip": tooltip(
                 "author:N", "issue_name:N", "proposition:N", "stance:N", "meaning:N", "summary:N"
             ),
         },
@@ -310,7 +311,7 @@ def _actor_panels(
 ) -> dict:
     """One panel per text, one row per actor; the actor's name on the axis, so colour is not the only cue."""
     names = [a.name for a in load_codebook().actors.values()]
-    return _top(
+    return top_level(
         title,
         description,
         width=480,
@@ -343,7 +344,7 @@ def actor_mentions() -> Chart:
         rows,
         {"type": "bar"},
         {"field": "per_1000_words", "type": "quantitative", "title": "mentions per 1,000 words"},
-        _tooltip("author:N", "actor:N", "mentions:Q", "words:Q", "per_1000_words:Q"),
+        tooltip("author:N", "actor:N", "mentions:Q", "words:Q", "per_1000_words:Q"),
     )
     authors = _authors()
     cells = {(r["actor"], r["author"]): f"{r['per_1000_words']} ({r['mentions']})" for r in rows}
@@ -405,7 +406,7 @@ def actor_strip() -> Chart:
             "axis": {"format": "%"},
             "title": "position in the text (share of its length)",
         },
-        _tooltip("author:N", "actor:N", "paragraph:N", "words_matched:N"),
+        tooltip("author:N", "actor:N", "paragraph:N", "words_matched:N"),
     )
     authors, actors = _authors(), [a.name for a in load_codebook().actors.values()]
     where: dict[tuple[str, str], list[str]] = {}
@@ -710,10 +711,10 @@ def timeline(start: str | None = "2017", end: str | None = None) -> Chart:
                 "title": label,
                 "legend": legend,
             },
-            "tooltip": _tooltip("event:N", "dates:N", "how:N", "check:N", "note:N"),
+            "tooltip": tooltip("event:N", "dates:N", "how:N", "check:N", "note:N"),
         },
     }
-    spec = _top(
+    spec = top_level(
         {"text": "What happened around the two texts", "subtitle": subtitle},
         f"Timeline of {len(rows)} events from {rows[0]['dates']} to {rows[-1]['dates']}, one row each, "
         "with a dashed mark at each text's publication date. Each event's colour and shape say whether "
@@ -753,7 +754,15 @@ def all_charts() -> dict[str, Chart]:
         "timeline": timeline(),
         # The window lesson 3 uses: what happened between the two texts.
         "timeline_between_texts": timeline(start="2018-04", end="2019-01"),
+        "agreement_demo_panel": _demo_panel_agreement(),
     }
+
+
+def _demo_panel_agreement() -> Chart:
+    """Lesson 5's chart of the panel the kit ships."""
+    from peninsula import reliability  # it builds its chart from this module's helpers
+
+    return reliability.agreement_chart(reliability.load_panel(reliability.DEMO_PANEL_FILE))
 
 
 def export_charts(out: Path, fmt: str = "svg") -> list[Path]:

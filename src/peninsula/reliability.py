@@ -36,8 +36,9 @@ from peninsula.paths import PACKAGE_DATA
 from peninsula.tables import html_table
 
 if TYPE_CHECKING:
-    import altair as alt
     import numpy as np
+
+    from peninsula.charts import Chart
 
 Code = str | int
 
@@ -233,40 +234,49 @@ def show_summary(panel: Panel) -> Markdown:
     )
 
 
-def agreement_chart(panel: Panel) -> alt.Chart:
-    """Percent agreement against α for each label of the panel (for a class export: each actor)."""
+def agreement_chart(panel: Panel) -> Chart:
+    """Percent agreement against α for each label of the panel (for a class export: each actor).
+
+    A plain Vega-Lite spec, as the other lesson charts are, so the lesson never imports Altair.
+    """
     from peninsula import charts
 
-    charts.enable_offline()
-    import altair as alt
-
+    figures = (("percent agreement", "percent agreement"), ("Krippendorff's α", "alpha"))
+    labels = by_label(panel)
     rows = [
         {"label": row["label"], "figure": figure, "value": round(float(row[key]), 3)}
-        for row in by_label(panel)
-        for figure, key in (("percent agreement", "percent agreement"), ("Krippendorff's α", "alpha"))
+        for row in labels
+        for figure, key in figures
         if not math.isnan(row[key])
     ]
     colours = [charts.OKABE_ITO["sky blue"], charts.OKABE_ITO["vermillion"]]
-    return (
-        alt.Chart(alt.Data(values=rows))
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title=None, sort=None),
-            yOffset="figure:N",
-            x=alt.X(
-                "value:Q", title="agreement", scale=alt.Scale(domain=[min(0, *(r["value"] for r in rows)), 1])
-            ),
-            color=alt.Color("figure:N", title=None, scale=alt.Scale(range=colours)),
-            tooltip=["label:N", "figure:N", "value:Q"],
-        )
-        .properties(
-            title=f"{panel.title}: percent agreement and α",
-            width=420,
-            height=260,
-            description="Grouped bars: for each group of units, the percent agreement and "
-            "Krippendorff's alpha. Where the two bars differ most, chance explains most of the agreement.",
-        )
+    spec = charts.top_level(
+        f"{panel.title}: percent agreement and α",
+        "Grouped bars: for each group of units, the percent agreement and Krippendorff's alpha. "
+        "Where the two bars differ most, chance explains most of the agreement.",
+        data={"values": rows},
+        mark={"type": "bar"},
+        encoding={
+            "y": {"field": "label", "type": "nominal", "title": None, "sort": None},
+            "yOffset": {"field": "figure", "type": "nominal"},
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                "title": "agreement",
+                "scale": {"domain": [min(0, *(r["value"] for r in rows)), 1]},
+            },
+            "color": {"field": "figure", "type": "nominal", "title": None, "scale": {"range": colours}},
+            "tooltip": charts.tooltip("label:N", "figure:N", "value:Q"),
+        },
+        width=420,
+        height=260,
     )
+    table = charts.table_html(
+        "Percent agreement and α for each group of units",
+        ["group", *(figure for figure, _ in figures)],
+        [[row["label"], *(_figure(row[key]) for _, key in figures)] for row in labels],
+    )
+    return charts.Chart(spec, table)
 
 
 def compare_coders(coder_a: Mapping[str, str], coder_b: Mapping[str, str]) -> HTML:
