@@ -111,14 +111,19 @@ def test_the_edited_test_cell_was_restored(graded_class):
     assert not any("full_marks = True" in "".join(c["source"]) for c in graded["cells"])
 
 
+def grade_by_hand(course: Path, student: str, points: float) -> None:
+    """What the Formgrader does when a grader saves a score for the written answer."""
+    with Course(course).api().gradebook as gradebook:
+        grade = gradebook.find_grade("discussion", A1, A1, student)
+        grade.manual_score = points
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
 def test_rerun_keeps_manual_grades_and_rows(graded_class):
     course, _ = graded_class
     api = Course(course).api()
-    with api.gradebook as gradebook:
-        grade = gradebook.find_grade("discussion", A1, A1, "demo007")
-        grade.manual_score = 4  # what the Formgrader does when a grader saves a score
-        grade.needs_manual_grade = False
-        gradebook.db.commit()
+    grade_by_hand(course, "demo007", 4)
     peninsula("grade", A1, course=course)
     first = read_grades(course)
     peninsula("grade", A1, course=course)
@@ -171,15 +176,22 @@ def test_the_codings_export_of_a_graded_class_is_anonymous(graded_class):
 
 
 def test_feedback_that_could_not_be_written_is_named_and_held_back(graded_class):
+    from peninsula.grader.feedback import settled_students
+
     course, _ = graded_class
+    grade_by_hand(course, "demo008", 3)  # settled, so only the missing page can hold it back
     blocker = course / "feedback" / "demo008"
     shutil.rmtree(blocker)
     blocker.write_text("a file where nbgrader wants a folder")  # generate_feedback fails for demo008
     try:
         peninsula("grade", A1, course=course)
         row = next(r for r in read_grades(course) if r["student_id"] == "demo008")
+        assert row["status"] == "graded"
         assert f"no feedback page was written for {A1}.html (details: exports/{A1}-grade.log)" in row["reason"]
         assert f"generate_feedback {A1} for demo008" in (course / "exports" / f"{A1}-grade.log").read_text()
+        settled, held = settled_students(Course(course), A1)
+        assert "demo008" not in settled
+        assert [h.reason for h in held if h.student_id == "demo008"] == ["no feedback page (the grades CSV says why)"]
     finally:
         blocker.unlink()
         peninsula("grade", A1, course=course)
