@@ -15,7 +15,9 @@ import yaml
 from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v5.schema.core import load_schema
 
-from peninsula import charts
+from peninsula import charts, timeline, vega
+from peninsula.charts import actors, palette, stances
+from peninsula.charts import events as events_chart
 from peninsula.codebook import CODEBOOK_FILE, load_codebook
 from peninsula.positions import load_positions
 
@@ -26,7 +28,7 @@ CHART_NAMES = [
 
 
 def timeline_file_events() -> list[dict]:
-    return yaml.safe_load(charts.TIMELINE_FILE.read_text(encoding="utf-8"))["events"]
+    return yaml.safe_load(timeline.TIMELINE_FILE.read_text(encoding="utf-8"))["events"]
 
 
 def layers(spec: dict) -> dict[str, dict]:
@@ -59,11 +61,11 @@ def test_every_spec_is_valid_vega_lite_5(specs):
 def test_every_chart_is_drawn_offline_with_a_table_beside_it(corpus):
     for name, chart in charts.all_charts().items():
         output = chart.display_data()
-        assert set(output["data"]) == {charts.VEGA_LITE, "text/plain"}  # JupyterLab's own renderer: no CDN
-        assert output["metadata"][charts.VEGA_LITE]["embed_options"]["actions"] is False, name
+        assert set(output["data"]) == {vega.VEGA_LITE, "text/plain"}  # JupyterLab's own renderer: no CDN
+        assert output["metadata"][vega.VEGA_LITE]["embed_options"]["actions"] is False, name
         assert chart.table.startswith('<details class="peninsula-chart-table"><summary>'), name
         assert chart.table.count("<tr>") > 3, name
-    charts.enable_offline()  # Altair charts (the instructor's report) are drawn the same way
+    vega.enable_offline()  # Altair charts (the instructor's report) are drawn the same way
     assert alt.renderers.active == "mimetype"
 
 
@@ -75,12 +77,12 @@ def test_every_chart_is_titled_described_and_in_the_palette(specs):
         assert len(spec["description"]) > 80, name
         used = colours_in(spec)
         assert used, name
-        assert set(used) <= set(charts.OKABE_ITO.values()), name
+        assert set(used) <= set(vega.OKABE_ITO.values()), name
 
 
 def test_actor_colours_are_okabe_ito_and_distinct():
     colours = [actor.colour for actor in load_codebook().actors.values()]
-    assert set(colours) <= set(charts.OKABE_ITO.values())
+    assert set(colours) <= set(vega.OKABE_ITO.values())
     assert len(set(colours)) == len(colours)
 
 
@@ -95,16 +97,16 @@ def test_stance_map_has_a_row_per_issue_and_author_and_hides_graded_stances(spec
     # The wordy stance labels wrap one word a line, so they never run into each other.
     assert encoding["x"]["axis"]["labelExpr"] == "split(datum.label, ' ')"
     assert encoding["color"]["field"] == encoding["shape"]["field"] == "author"
-    assert encoding["color"]["scale"]["range"] == list(charts.AUTHOR_COLOURS.values())
+    assert encoding["color"]["scale"]["range"] == list(palette.AUTHOR_COLOURS.values())
     rows = spec["data"]["values"]
     issues = yaml.safe_load(CODEBOOK_FILE.read_text(encoding="utf-8"))["issues"]
     assert len(rows) == len(issues) * 2
     open_issues = {issue for issue, _ in load_positions()}
     for row in rows:
         if row["issue"] in open_issues:
-            assert row["stance"] != charts.GRADED and row["summary"]
+            assert row["stance"] != stances.GRADED and row["summary"]
         else:
-            assert (row["stance"], row["summary"]) == (charts.GRADED, "")
+            assert (row["stance"], row["summary"]) == (stances.GRADED, "")
             assert row["meaning"] == "graded in Assignment 2"
 
 
@@ -164,11 +166,11 @@ def test_timeline_has_every_event_and_marks_both_publications(specs, corpus):
     assert (points["encoding"]["y"]["field"], points["encoding"]["x"]["type"]) == ("label_lines", "temporal")
     assert points["encoding"]["color"]["field"] == points["encoding"]["shape"]["field"] == "which_text"
     assert points["encoding"]["y"]["axis"]["labelLimit"] == 0  # no label is cut off; long ones wrap
-    assert points["encoding"]["y"]["axis"]["labelExpr"] == charts.LINE_BREAKS
+    assert points["encoding"]["y"]["axis"]["labelExpr"] == events_chart.LINE_BREAKS
     file_events = timeline_file_events()
     rows = spec["data"]["values"]
     # By default the axis starts in 2017; every earlier event is named in the subtitle instead.
-    events = charts.load_timeline()
+    events = timeline.load_timeline()
     assert len(file_events) == len(events)
     shown = [e for e in events if e.end.year >= 2017]
     assert len(rows) == len(shown) < len(events)
@@ -207,20 +209,20 @@ def test_the_subtitle_names_earlier_events_without_doubled_brackets(specs):
     subtitle = " ".join(specs["timeline"]["title"]["subtitle"])
     assert "2–4 October 2007: Second inter-Korean summit (Moon is President Roh's chief of staff)." in subtitle
     assert ") (" not in subtitle
-    assert all(len(line) <= charts.SUBTITLE_WIDTH for line in specs["timeline"]["title"]["subtitle"])
+    assert all(len(line) <= events_chart.SUBTITLE_WIDTH for line in specs["timeline"]["title"]["subtitle"])
 
 
 def test_dates_read_as_words():
     day = dt.date
-    assert charts.date_span(day(2018, 4, 17), day(2018, 4, 18)) == "17–18 April 2018"
-    assert charts.date_span(day(2018, 6, 30), day(2018, 7, 2)) == "30 June – 2 July 2018"
-    assert charts.date_span(day(2018, 12, 28), day(2019, 1, 2)) == "28 December 2018 – 2 January 2019"
-    assert charts.paragraph_ranges(["T1", "T2", "T3", "T7", "C1"]) == "T1–T3, T7, C1"
+    assert timeline.date_span(day(2018, 4, 17), day(2018, 4, 18)) == "17–18 April 2018"
+    assert timeline.date_span(day(2018, 6, 30), day(2018, 7, 2)) == "30 June – 2 July 2018"
+    assert timeline.date_span(day(2018, 12, 28), day(2019, 1, 2)) == "28 December 2018 – 2 January 2019"
+    assert actors.paragraph_ranges(["T1", "T2", "T3", "T7", "C1"]) == "T1–T3, T7, C1"
 
 
 def test_timeline_window_keeps_only_the_events_between_the_texts(specs):
     rows = specs["timeline_between_texts"]["data"]["values"]
-    before = [e for e in charts.load_timeline() if e.end < dt.date(2018, 4, 1)]
+    before = [e for e in timeline.load_timeline() if e.end < dt.date(2018, 4, 1)]
     assert f"Earlier, not shown: {len(before)} events, from 2–4 October 2007" in " ".join(
         specs["timeline_between_texts"]["title"]["subtitle"]
     )  # counted, not listed: a window's subtitle stays short
@@ -251,7 +253,7 @@ def test_a_broken_timeline_entry_names_the_file_and_event(tmp_path, corpus, entr
     path = tmp_path / "timeline.yaml"
     path.write_text(f"events:\n  - {entry}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=re.escape(message)) as error:
-        charts.load_timeline(path)
+        timeline.load_timeline(path)
     assert f"{path}: event 1" in str(error.value)
 
 

@@ -5,7 +5,8 @@ from html import escape
 
 import pytest
 
-from peninsula import charts, widgets
+from peninsula import widgets
+from peninsula.charts import stances
 from peninsula.codebook import load_codebook
 from peninsula.positions import load_positions
 from peninsula.texts import Paragraph
@@ -185,9 +186,9 @@ def test_the_stance_map_shows_a_stance_only_after_its_reveal(comparer):
         return {(row["issue"], row["author"]): row["stance"] for row in rows}
 
     comparer.issue_choice.value = "sanctions_pressure"
-    assert set(map_stances().values()) <= {charts.NOT_REVEALED, charts.GRADED}
+    assert set(map_stances().values()) <= {stances.NOT_REVEALED, stances.GRADED}
     comparer.reveal()
     revealed = map_stances()
-    assert revealed[("sanctions_pressure", "Trivedi")] not in (charts.NOT_REVEALED, charts.GRADED)
-    assert revealed[("summit_diplomacy", "Trivedi")] == charts.NOT_REVEALED
-    assert revealed[("china_role", "Cronin")] == charts.GRADED
+    assert revealed[("sanctions_pressure", "Trivedi")] not in (stances.NOT_REVEALED, stances.GRADED)
+    assert revealed[("summit_diplomacy", "Trivedi")] == stances.NOT_REVEALED
+    assert revealed[("china_role", "Cronin")] == stances.GRADED

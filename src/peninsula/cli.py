@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from peninsula.grader.course import PipelineError
@@ -26,7 +28,7 @@ def _show_text(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from peninsula.grader.check import DataFiles, check_all, report_text
 
-    files = DataFiles()
+    files = DataFiles(answer_key=_course(args).key_file) if args.course else DataFiles()
     problems = check_all(files)
     print(report_text(problems, files))
     return 1 if problems else 0
@@ -35,7 +37,7 @@ def _check(args: argparse.Namespace) -> int:
 def _build_assignments(args: argparse.Namespace) -> int:
     from peninsula.grader.assignments import write_assignments
 
-    for path in write_assignments():
+    for path in write_assignments(_course(args).source if args.course else None):
         print(f"wrote {path}")
     return 0
 
@@ -152,31 +154,83 @@ def _export_grades(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
-    "texts": ("list the commentaries, or print one with its paragraph ids", _show_text),
-    "check": ("validate the texts, codebook, positions and answer key", _check),
-    "export-charts": ("save every chart as SVG or PNG for handouts", _export_charts),
-    "build-assignments": ("write the graded assignments' notebooks from the answer key", _build_assignments),
-    "release": ("generate the student version, check it for leaks, and publish it", _release),
-    "collect": ("collect submissions from the exchange, or from LMS downloads", _collect),
-    "grade": ("autograde, write feedback and grades, and show each student's status", _grade),
-    "release-feedback": ("send feedback to the students whose grading is settled", _release_feedback),
-    "report": ("write a class analytics page: scores, item difficulty, actor confusion", _report),
-    "demo-class": ("make a synthetic class in submitted/ to rehearse the cycle", _demo_class),
-    "integrity": ("list submissions worth a second look: identical files, shared errors", _integrity),
-    "export-codings": ("write the class's codings, anonymised, for Lesson 5", _export_codings),
-    "export-grades": ("write grades as the CSV a Canvas or Moodle gradebook imports", _export_grades),
+STUDENT, TERM, MAINTENANCE = "for students", "the instructor's term", "course maintenance"
+
+
+@dataclass(frozen=True)
+class Command:
+    group: str
+    summary: str
+    run: Callable[[argparse.Namespace], int]
+    reads_course: bool = True
+
+
+COMMANDS: dict[str, Command] = {
+    "texts": Command(
+        STUDENT, "list the commentaries, or print one with its paragraph ids", _show_text, False
+    ),
+    "release": Command(TERM, "generate the student version, check it for leaks, and publish it", _release),
+    "collect": Command(TERM, "collect submissions from the exchange, or from LMS downloads", _collect),
+    "grade": Command(TERM, "autograde, write feedback and grades, and show each student's status", _grade),
+    "release-feedback": Command(
+        TERM, "send feedback to the students whose grading is settled", _release_feedback
+    ),
+    "report": Command(
+        TERM, "write a class analytics page: scores, item difficulty, actor confusion", _report
+    ),
+    "integrity": Command(
+        TERM, "list submissions worth a second look: identical files, shared errors", _integrity
+    ),
+    "export-codings": Command(TERM, "write the class's codings, anonymised, for Lesson 5", _export_codings),
+    "export-grades": Command(
+        TERM, "write grades as the CSV a Canvas or Moodle gradebook imports", _export_grades
+    ),
+    "check": Command(MAINTENANCE, "validate the texts, codebook, positions and answer key", _check),
+    "build-assignments": Command(
+        MAINTENANCE, "write the graded assignments' notebooks from the answer key", _build_assignments
+    ),
+    "demo-class": Command(
+        MAINTENANCE, "make a synthetic class in submitted/ to rehearse the cycle", _demo_class
+    ),
+    "export-charts": Command(
+        MAINTENANCE, "save every chart as SVG or PNG for handouts", _export_charts, False
+    ),
 }
+
+
+def _grouped_commands() -> str:
+    """The commands listed by who uses them, for --help."""
+    width = max(map(len, COMMANDS)) + 2
+    lines = []
+    for group in (STUDENT, TERM, MAINTENANCE):
+        lines.append(f"{group[0].upper()}{group[1:]}:")
+        lines += [f"  {name:<{width}}{c.summary}" for name, c in COMMANDS.items() if c.group == group]
+        lines.append("")
+    return "\n".join(lines) + "Run `peninsula COMMAND --help` for a command's options."
+
+
+def _unknown_command(argv: Sequence[str]) -> str | None:
+    """A message for a mistyped command, naming the nearest ones; None when the command exists."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None or first in COMMANDS:
+        return None
+    nearest = difflib.get_close_matches(first, COMMANDS, n=2, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(n) for n in nearest)}?" if nearest else ""
+    return f"peninsula: there is no command {first!r}.{hint} `peninsula --help` lists them all."
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peninsula",
         description="Course kit for close reading Trivedi (PacNet #28, 2018) and Cronin (2019).",
+        epilog=_grouped_commands(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (summary, _) in COMMANDS.items():
-        commands.add_parser(name, help=summary, description=summary)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help=argparse.SUPPRESS)
+    for name, command in COMMANDS.items():
+        sub = commands.add_parser(name, help=command.summary, description=command.summary)
+        if command.reads_course:
+            sub.add_argument("--course", help="the course folder (default: the one this runs in)")
     commands.choices["texts"].add_argument("text", nargs="?", help="trivedi or cronin")
     export = commands.choices["export-charts"]
     export.add_argument("--format", choices=["svg", "png"], default="svg", help="file format (default: svg)")
@@ -185,7 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
                  "export-codings", "export-grades"):
         command = commands.choices[name]
         command.add_argument("assignment", help="who_must_act or comparing_positions")
-        command.add_argument("--course", help="the course folder (default: the one this runs in)")
     commands.choices["release"].add_argument(
         "--lms-zip", action="store_true", help="write a zip for an LMS instead of using the exchange"
     )
@@ -216,13 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if message := _unknown_command(argv):
+        print(message, file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 0
     try:
-        return COMMANDS[args.command][1](args)
+        return COMMANDS[args.command].run(args)
     except (KeyError, ValueError, FileNotFoundError, PipelineError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f"peninsula {args.command}: {message}", file=sys.stderr)

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING
 import yaml
 from IPython.display import HTML, Markdown
 
+from peninsula import vega
 from peninsula.paths import PACKAGE_DATA
 from peninsula.tables import html_table
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from peninsula.charts import Chart
+    from peninsula.vega import Chart
 
 Code = str | int
 
@@ -239,8 +240,6 @@ def agreement_chart(panel: Panel) -> Chart:
 
     A plain Vega-Lite spec, as the other lesson charts are, so the lesson never imports Altair.
     """
-    from peninsula import charts
-
     figures = (("percent agreement", "percent agreement"), ("Krippendorff's α", "alpha"))
     labels = by_label(panel)
     rows = [
@@ -249,8 +248,8 @@ def agreement_chart(panel: Panel) -> Chart:
         for figure, key in figures
         if not math.isnan(row[key])
     ]
-    colours = [charts.OKABE_ITO["sky blue"], charts.OKABE_ITO["vermillion"]]
-    spec = charts.top_level(
+    colours = [vega.OKABE_ITO["sky blue"], vega.OKABE_ITO["vermillion"]]
+    spec = vega.top_level(
         f"{panel.title}: percent agreement and α",
         "Grouped bars: for each group of units, the percent agreement and Krippendorff's alpha. "
         "Where the two bars differ most, chance explains most of the agreement.",
@@ -266,17 +265,17 @@ def agreement_chart(panel: Panel) -> Chart:
                 "scale": {"domain": [min(0, *(r["value"] for r in rows)), 1]},
             },
             "color": {"field": "figure", "type": "nominal", "title": None, "scale": {"range": colours}},
-            "tooltip": charts.tooltip("label:N", "figure:N", "value:Q"),
+            "tooltip": vega.tooltip("label:N", "figure:N", "value:Q"),
         },
         width=420,
         height=260,
     )
-    table = charts.table_html(
+    table = vega.table_html(
         "Percent agreement and α for each group of units",
         ["group", *(figure for figure, _ in figures)],
         [[row["label"], *(_figure(row[key]) for _, key in figures)] for row in labels],
     )
-    return charts.Chart(spec, table)
+    return vega.Chart(spec, table)
 
 
 def compare_coders(coder_a: Mapping[str, str], coder_b: Mapping[str, str]) -> HTML:

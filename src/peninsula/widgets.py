@@ -152,7 +152,7 @@ def legend_html() -> str:
 
 def stance_text(stance: int | str) -> str:
     """A stance with its meaning from the codebook, e.g. "+1: leans toward the proposition"."""
-    from peninsula.charts import stance_label  # the stance map and the comparer label stances alike
+    from peninsula.charts.stances import stance_label  # the stance map and the comparer label stances alike
 
     return f"{stance_label(stance)}: {load_codebook().stances[stance]}"
 

@@ -203,9 +203,9 @@ def _f(value: float) -> str:
 def agreement_charts(result: ClassAgreement) -> dict[str, object]:
     """Two Altair charts: items where the class converges on an answer the key does not credit,
     and each item's α with its interval (the lowest are the units the class reads differently)."""
-    from peninsula import charts
+    from peninsula import vega
 
-    charts.enable_offline()
+    vega.enable_offline()
     import altair as alt
 
     rows = [
@@ -225,7 +225,7 @@ def agreement_charts(result: ClassAgreement) -> dict[str, object]:
     ]
     look_colours = alt.Scale(
         domain=["worth a second look", "other items"],
-        range=[charts.OKABE_ITO["vermillion"], charts.OKABE_ITO["sky blue"]],
+        range=[vega.OKABE_ITO["vermillion"], vega.OKABE_ITO["sky blue"]],
     )
     points = alt.Chart(alt.Data(values=rows)).encode(
         x=alt.X(
@@ -260,10 +260,10 @@ def agreement_charts(result: ClassAgreement) -> dict[str, object]:
         tooltip=["item:N", "where:N", "alpha:Q", "low:Q", "high:Q", "percent:Q"],
     )
     per_item = alt.layer(
-        base.mark_rule(color=charts.OKABE_ITO["sky blue"]).encode(
+        base.mark_rule(color=vega.OKABE_ITO["sky blue"]).encode(
             x=alt.X("low:Q", title="Krippendorff's α"), x2="high:Q"
         ),
-        base.mark_point(filled=True, color=charts.OKABE_ITO["blue"]).encode(x="alpha:Q"),
+        base.mark_point(filled=True, color=vega.OKABE_ITO["blue"]).encode(x="alpha:Q"),
         alt.Chart(alt.Data(values=[{"x": round(result.alpha, 3)}]))
         .mark_rule(strokeDash=[4, 3], color="grey")
         .encode(x="x:Q"),

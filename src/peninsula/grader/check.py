@@ -86,8 +86,8 @@ def check_codebook(codebook: Codebook) -> list[Problem]:
 
 def check_lesson_data(files: DataFiles) -> list[Problem]:
     """The timeline, glossary and self-checks: their loaders validate them and name the entry."""
-    from peninsula.charts import load_timeline
     from peninsula.lessons import load_glossary, load_self_checks
+    from peninsula.timeline import load_timeline
 
     problems = []
     for path, load in [(files.timeline, load_timeline), (files.glossary, load_glossary),

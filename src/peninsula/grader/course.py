@@ -24,6 +24,8 @@ class PipelineError(RuntimeError):
 
 def find_course_root(start: Path | None = None) -> Path:
     """The nearest folder at or above `start` (default: the working folder) with an nbgrader_config.py."""
+    if start is not None and not start.is_dir():
+        raise PipelineError(f"{start}: no such folder; --course takes a course folder (with {CONFIG_FILE})")
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():

@@ -96,22 +96,23 @@ def actor_confusion(data: ClassData) -> list[dict]:
 
 def report_charts(data: ClassData) -> dict[str, object]:
     """The report's Altair charts: score distribution, item difficulty, actor confusion."""
-    from peninsula import charts
+    from peninsula import vega
+    from peninsula.charts.palette import AUTHOR_COLOURS
 
-    charts.enable_offline()
+    vega.enable_offline()
     import altair as alt
 
     scores = [{"student": s, "score": v} for s, v in sorted(data.scores.items())]
     difficulty = item_difficulty(data)
     distribution = (
-        alt.Chart(alt.Data(values=scores)).mark_bar(color=charts.AUTHOR_COLOURS["trivedi"])
+        alt.Chart(alt.Data(values=scores)).mark_bar(color=AUTHOR_COLOURS["trivedi"])
         .encode(x=alt.X("score:Q", bin=score_bins(data.max_score), title="score"),
                 y=alt.Y("count():Q", title="students", axis=alt.Axis(values=student_ticks(data), format="d")))
         .properties(title=f"Score distribution ({len(scores)} scored submissions, out of {data.max_score:g})",
                     description="Histogram of total scores from the gradebook.", width=420, height=200)
     )  # fmt: skip
     items = (
-        alt.Chart(alt.Data(values=difficulty)).mark_bar(color=charts.AUTHOR_COLOURS["cronin"])
+        alt.Chart(alt.Data(values=difficulty)).mark_bar(color=AUTHOR_COLOURS["cronin"])
         .encode(x=alt.X("item:N", sort=None, title="item"), y=alt.Y("mean_credit:Q", title="mean credit",
                 scale=alt.Scale(domain=[0, 1])), tooltip=["item:N", "where:N", "prompt:N", "mean_credit:Q"])
         .properties(title="How hard each item was (mean credit, 1 = all right)", width=620, height=200,
@@ -212,9 +213,9 @@ def write_report(course: Course, assignment: str) -> Path:
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
-    from peninsula.charts import EMBED_OPTIONS
     from peninsula.grader.agreement import agreement_charts, class_agreement, summary_html
     from peninsula.grader.feedback_page import STYLESHEET
+    from peninsula.vega import EMBED_OPTIONS
 
     data = load_class(course, assignment)
     if not data.scores:
