@@ -53,7 +53,9 @@ def _export_charts(args: argparse.Namespace) -> int:
 def _course(args: argparse.Namespace):
     from peninsula.grader.course import Course, find_course_root
 
-    return Course(find_course_root(Path(args.course)) if args.course else find_course_root())
+    course = Course(find_course_root(Path(args.course)) if args.course else find_course_root())
+    course.use_texts()
+    return course
 
 
 def _release(args: argparse.Namespace) -> int:

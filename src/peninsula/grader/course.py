@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peninsula.paths import TEXTS_ENV, texts_dir
+
 CONFIG_FILE = "nbgrader_config.py"
 KEY_FILE = "answer_key.yaml"
 
@@ -56,6 +58,15 @@ class Course:
     def source(self) -> Path:
         """The instructor's source folder (nbgrader's `source_directory`, "course" here)."""
         return self.root / self.config.CourseDirectory.get("source_directory", "source")
+
+    @property
+    def texts(self) -> Path:
+        """The course's texts: `$PENINSULA_TEXTS`, else the nearest source_texts/ at or above the course."""
+        return texts_dir(self.root)
+
+    def use_texts(self) -> None:
+        """Make every reader of the texts in this process read the course's, wherever it runs."""
+        os.environ.setdefault(TEXTS_ENV, str(self.texts))
 
     @property
     def key_file(self) -> Path:
