@@ -132,12 +132,12 @@ def zero(assignment: str) -> dict[str, float]:
 STUDENTS = [
     Student("a1_solution", A1, full(A1)),
     Student("a1_untouched", A1, zero(A1)),
-    Student("a1_half", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 2.5}),
+    Student("a1_half", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 3}),  # R27: North Korea + US is accepted
     Student("a1_typos", A1, {"hidden_trivedi": 15, "hidden_cronin": 17.5}),
     Student("a1_missing", A1, {"hidden_trivedi": 15, "hidden_cronin": 17}),
     Student("a1_types", A1, {"hidden_trivedi": 14, "hidden_cronin": 16}),
     Student("a1_raises", A1, zero(A1)),
-    Student("a1_rebinds", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 2.5}),
+    Student("a1_rebinds", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 3}),  # R27: North Korea + US is accepted
     Student("a1_deleted", A1, full(A1)),
     Student("a2_solution", A2, full(A2)),
     Student("a2_untouched", A2, zero(A2)),

@@ -193,3 +193,69 @@ def test_command_exits_non_zero_and_names_the_problem(tmp_path):
     )
     assert result.returncode == 1
     assert "cronin.md:" in result.stdout and "duplicate paragraph id C6" in result.stdout
+
+
+# --- Unknown keys and quotes too short to anchor a reading (issue 21) --------------------------
+
+
+def test_a_flow_mapping_split_at_its_commas_is_refused_with_a_hint(data_copy):
+    """The bug that lost Trivedi's T3 quote: unquoted commas inside {...} make stray keys."""
+    text = data_copy.key.read_text(encoding="utf-8")
+    data_copy.key.write_text(
+        text.replace('{paragraph: T3, quote: "it, too, would embrace decoupling"}',
+                     "{paragraph: T3, quote: it, too, would embrace decoupling}"),
+        encoding="utf-8",
+    )  # fmt: skip
+    problems = [str(p) for p in check_all(data_copy)]
+    assert any(
+        p.startswith("answer_key.yaml: positions/china_role/trivedi/evidence/#1: unknown field(s): ")
+        and "must be quoted" in p
+        for p in problems
+    ), problems
+    assert "answer_key.yaml: china_role/trivedi: quote 'it' in T3 is too short to anchor a reading" in " ".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("quote", "refused"),
+    [("For the moment", True), ("it, too", True), ("calibrated sanctions relief", False), ("dial up sanctions", False)],
+)
+def test_a_quote_needs_three_words_and_fifteen_characters(data_copy, quote, refused):
+    paragraph = "C3" if quote == "For the moment" else "T3" if quote == "it, too" else "C16" if "relief" in quote else "C17"
+    edit_yaml(data_copy.key, set_field("R28", "paragraph", paragraph))
+    edit_yaml(data_copy.key, set_field("R28", "quote", quote))
+    edit_yaml(data_copy.key, set_field("R28", "text", "trivedi" if paragraph == "T3" else "cronin"))
+    problems = [str(p) for p in check_all(data_copy) if p.item == "R28"]
+    assert any("too short to anchor a reading" in p for p in problems) == refused, problems
+
+
+@pytest.mark.parametrize(
+    ("which", "break_it", "item"),
+    [
+        ("positions", lambda d: d["positions"]["summit_diplomacy"]["cronin"].update(stnace=1), "positions/summit_diplomacy/cronin"),
+        ("codebook", lambda d: d["actors"]["US"].update(colur="#000000"), "actors/US"),
+        ("key", lambda d: d["plan_b"][0].update(branch="success"), "P01"),
+        ("key", lambda d: d.update(stances={}), "file"),
+    ],
+)  # fmt: skip
+def test_unknown_keys_are_refused_in_every_data_file(data_copy, which, break_it, item):
+    path = {"positions": data_copy.positions, "codebook": data_copy.codebook, "key": data_copy.key}[which]
+    edit_yaml(path, break_it)
+    problems = [str(p) for p in check_all(data_copy)]
+    assert any(p.startswith(f"{path.name}: {item}: unknown field(s): ") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("field", "break_it", "item", "phrase"),
+    [
+        ("self_checks", lambda d: d["lessons"]["start_here"][0]["choices"][0].update(right=True), "start_here/run-cell/choices/#1", "unknown field(s): right"),
+        ("glossary", lambda d: d["terms"][0].update(defintion="x"), "terms/#1", "unknown field(s): defintion"),
+        ("timeline", lambda d: d["publication_windows"]["trivedi"].update(end="2018-05-02"), "file", "must be a span inside"),
+    ],
+)  # fmt: skip
+def test_lesson_data_refuses_unknown_keys_and_a_window_outside_the_date(tmp_path, field, break_it, item, phrase):
+    source = getattr(DataFiles(), field)
+    broken = tmp_path / source.name
+    shutil.copy(source, broken)
+    edit_yaml(broken, break_it)
+    problems = [str(p) for p in check_all(DataFiles(**{field: broken}))]
+    assert any(p.startswith(f"{source.name}: {item}: ") and phrase in p for p in problems), problems

@@ -131,6 +131,28 @@ def load_timeline(path: Path = TIMELINE_FILE) -> tuple[Event, ...]:
     return tuple(sorted(events, key=lambda e: e.start))
 
 
+PUBLICATION_WINDOW = {"start": None, "end": None, "note": None}
+
+
+@functools.cache
+def publication_windows(path: Path = TIMELINE_FILE) -> dict[str, tuple[dt.date, dt.date]]:
+    """Text id -> the days it can have come out, where timeline.yaml narrows a month-only date
+    (so the chart's band does not cover events of that month the text cannot have seen)."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText) or {}
+    texts = {text.id: text for text in load_corpus()}
+    windows = {}
+    for text_id, record in (data.get("publication_windows") or {}).items():
+        where = f"{path}: publication window of {text_id!r}"
+        if text_id not in texts or not isinstance(record, dict):
+            raise ValueError(f"{where}: needs a text id ({', '.join(texts)}) with start and end")
+        start, end = parse_when(record.get("start"), where)[0], parse_when(record.get("end"), where)[1]
+        first, last = publication_span(texts[text_id].date)
+        if not first <= start <= end <= last:
+            raise ValueError(f"{where}: must be a span inside the text's date ({texts[text_id].date})")
+        windows[text_id] = (start, end)
+    return windows
+
+
 def publication_span(date: PublicationDate) -> tuple[dt.date, dt.date]:
     """The days a publication date covers: one day, or a whole month when only the month is known."""
     if date.precision == "month":

@@ -15,7 +15,15 @@ from peninsula.charts.palette import (
     surname,
 )
 from peninsula.texts import load_corpus
-from peninsula.timeline import PLURAL_VERBS, RELATIONS, Event, load_timeline, parse_when, publication_span
+from peninsula.timeline import (
+    PLURAL_VERBS,
+    RELATIONS,
+    Event,
+    load_timeline,
+    parse_when,
+    publication_span,
+    publication_windows,
+)
 from peninsula.vega import Chart, scale, table_html, tooltip, top_level
 
 SUBTITLE_WIDTH = 90  # characters per subtitle line: Vega does not wrap titles
@@ -120,7 +128,7 @@ def timeline(start: str | None = "2017", end: str | None = None) -> Chart:
             "end": e.isoformat(),
         }
         for text in load_corpus()
-        for s, e in [publication_span(text.date)]
+        for s, e in [publication_windows().get(text.id) or publication_span(text.date)]
         if e >= first and s <= last
     ]
     domain = [min(r["start"] for r in rows + publications), max(r["end"] for r in rows + publications)]

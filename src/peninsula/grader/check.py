@@ -1,6 +1,9 @@
 """`peninsula check`: validate the texts, codebook, positions, worked examples and answer key.
 
-Every problem names the file and the item, so a typo in a data file is quick to find.
+Every problem names the file and the item, so a typo in a data file is quick to find. Every data
+file is also checked for keys its reader does not know: a misspelt field would otherwise be ignored
+in silence, and an unquoted comma inside `{paragraph: T3, quote: it, too, ...}` splits a quote into
+stray keys.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from peninsula.timeline import EVENT_FIELDS, PUBLICATION_WINDOW, load_timeline, publication_windows
 from peninsula.codebook import CODEBOOK_FILE, NOT_ADDRESSED, Codebook, load_codebook
 from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import POSITIONS_FILE, read_position_records
@@ -19,6 +23,10 @@ from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
 
 REQUIRED_FIELDS = {"id", "text", "paragraph", "quote", "action", "actors", "issue", "explicit", "autograde"}
 OPTIONAL_FIELDS = {"worked_example"}
+# A quote must be long enough to show which reading it anchors: "it" or "For the moment" is verbatim
+# in its paragraph, yet says nothing about the claim it is cited for.
+MIN_QUOTE_WORDS = 3
+MIN_QUOTE_CHARACTERS = 15
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> l
         codebook = load_codebook(files.codebook)
     except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
         return [Problem(files.codebook, "codebook", f"cannot be read: {error}")]
-    problems = check_codebook(codebook) + check_lesson_data(files)
+    problems = check_keys(files) + check_codebook(codebook) + check_lesson_data(files)
     recommendation_files = [files.worked_examples, *([files.key] if files.key else [])]
     problems += check_recommendations(recommendation_files, corpus, codebook)
     position_files = [files.positions, *([files.key] if files.key else [])]
@@ -70,6 +78,114 @@ def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> l
     if files.key:
         problems += check_assignment_items(files.key, corpus)
     return problems
+
+
+# Assignment 2's sections of the key: which fields each item needs, and its anchor.
+ASSIGNMENT_SECTIONS = {
+    "attributions": ("statement", "author", "paragraph", "quote"),
+    "plan_b": ("action", "condition", "paragraph", "quote"),
+    "evidence": ("claim", "accepted"),
+}
+
+
+# --- Known keys ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Each:
+    """A list, or a mapping keyed by ids (actor codes, issues, lessons), whose every value has `shape`."""
+
+    shape: object
+
+
+CHOICE_FIELDS = ("text", "correct", "feedback")
+ANY = None  # a value whose inside is not a record (a list of strings, a stance, a text)
+EVIDENCE = Each({"paragraph": ANY, "quote": ANY})
+POSITIONS = Each(Each({"stance": ANY, "accepted": ANY, "summary": ANY, "evidence": EVIDENCE}))
+RECOMMENDATIONS = Each(dict.fromkeys((*FIELDS, *OPTIONAL_FIELDS)))
+# The keys each file's reader knows, by file name; anything else is a typo or a broken flow mapping.
+KNOWN_KEYS: dict[str, dict] = {
+    "codebook.yaml": {
+        "actors": Each({"name": ANY, "colour": ANY, "covers": ANY, "aliases": ANY}),
+        "issues": Each({"name": ANY, "proposition": ANY, "keywords": ANY}),
+        "stances": ANY,
+        "rules": Each({"title": ANY, "text": ANY}),
+    },
+    "positions.yaml": {"positions": POSITIONS},
+    "worked_examples.yaml": {"recommendations": RECOMMENDATIONS},
+    "answer_key.yaml": {
+        "recommendations": RECOMMENDATIONS,
+        "positions": POSITIONS,
+        "attributions": Each(dict.fromkeys(("id", *ASSIGNMENT_SECTIONS["attributions"]))),
+        "plan_b": Each(dict.fromkeys(("id", *ASSIGNMENT_SECTIONS["plan_b"]))),
+        "evidence": Each(dict.fromkeys(("id", *ASSIGNMENT_SECTIONS["evidence"]))),
+    },
+    "timeline.yaml": {
+        "events": Each(dict.fromkeys(EVENT_FIELDS)),
+        "publication_windows": Each(PUBLICATION_WINDOW),
+    },
+    "glossary.yaml": {"terms": Each({"term": ANY, "aliases": ANY, "definition": ANY, "text_forms": ANY})},
+    "self_checks.yaml": {
+        "lessons": Each(Each({"id": ANY, "prompt": ANY, "choices": Each(dict.fromkeys(CHOICE_FIELDS))})),
+    },
+}
+
+
+def check_keys(files: DataFiles) -> list[Problem]:
+    """Keys that no reader knows, in every data file, each named with its file and item."""
+    paths = [files.codebook, files.positions, files.worked_examples, files.timeline, files.glossary,
+             files.self_checks, *([files.key] if files.key else [])]  # fmt: skip
+    problems = []
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # the file's own check reports that it cannot be read
+        shape = KNOWN_KEYS.get(path.name) or KNOWN_KEYS["answer_key.yaml"]  # a key may have any name
+        problems += [Problem(path, item, message) for item, message in unknown_keys(data, shape)]
+    return problems
+
+
+def unknown_keys(data: object, shape: object, where: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(item, message) for every key in `data` that `shape` does not list, at any depth. The item is
+    the path to it ("positions/china_role/trivedi/evidence/#1"), or from a record's id ("R08")."""
+    if isinstance(shape, Each):
+        if isinstance(data, dict):
+            values = [(str(key), value) for key, value in data.items()]
+        elif isinstance(data, list):
+            values = [(_list_label(index, value), value) for index, value in enumerate(data)]
+        else:
+            values = []
+        return [
+            problem
+            for label, value in values
+            for problem in unknown_keys(value, shape.shape, _inside(where, label, value))
+        ]
+    if not isinstance(shape, dict) or not isinstance(data, dict):
+        return []
+    problems = []
+    unknown = [key for key in data if key not in shape]
+    if unknown:
+        hint = ""
+        if any(data[key] is None for key in unknown):
+            hint = " (a value with a comma inside {...} must be quoted, or it splits into keys)"
+        names = ", ".join(map(str, unknown))
+        problems.append(("/".join(where) or "file", f"unknown field(s): {names}{hint}"))
+    for key, value in data.items():
+        if key in shape:
+            problems += unknown_keys(value, shape[key], (*where, str(key)))
+    return problems
+
+
+def _list_label(index: int, value: object) -> str:
+    return value["id"] if isinstance(value, dict) and isinstance(value.get("id"), str) else f"#{index + 1}"
+
+
+def _inside(where: tuple[str, ...], label: str, value: object) -> tuple[str, ...]:
+    """A record with an id is named by it, after its section's name ("R08", "start_here/run-cell")."""
+    if isinstance(value, dict) and value.get("id") == label:
+        return (*where[1:], label)
+    return (*where, label)
 
 
 def check_codebook(codebook: Codebook) -> list[Problem]:
@@ -87,11 +203,10 @@ def check_codebook(codebook: Codebook) -> list[Problem]:
 def check_lesson_data(files: DataFiles) -> list[Problem]:
     """The timeline, glossary and self-checks: their loaders validate them and name the entry."""
     from peninsula.lessons import load_glossary, load_self_checks
-    from peninsula.timeline import load_timeline
 
     problems = []
-    for path, load in [(files.timeline, load_timeline), (files.glossary, load_glossary),
-                       (files.self_checks, load_self_checks)]:  # fmt: skip
+    for path, load in [(files.timeline, load_timeline), (files.timeline, publication_windows),
+                       (files.glossary, load_glossary), (files.self_checks, load_self_checks)]:  # fmt: skip
         try:
             load(path)
         except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
@@ -128,12 +243,9 @@ def check_recommendations(paths: list[Path], corpus: Corpus, codebook: Codebook)
 
 def check_recommendation(record: dict, corpus: Corpus, codebook: Codebook, report) -> None:
     missing = sorted(REQUIRED_FIELDS - record.keys())
-    unknown = sorted(record.keys() - set(FIELDS) - OPTIONAL_FIELDS)
-    if missing:
+    if missing:  # unknown fields are reported by check_keys, for every data file alike
         report(f"missing field(s): {', '.join(missing)}")
         return
-    if unknown:
-        report(f"unknown field(s): {', '.join(unknown)}")
     if record["text"] not in TEXT_PREFIXES:
         report(f"text {record['text']!r} is not one of {', '.join(TEXT_PREFIXES)}")
         return
@@ -179,14 +291,11 @@ def check_anchor(text_id: str, paragraph_id, quote, corpus: Corpus, report) -> N
         report("quote is empty")
     elif quote not in paragraph.text:
         report(f"quote is not verbatim in {paragraph_id}: {quote!r}")
-
-
-# Assignment 2's sections of the key: which fields each item needs, and its anchor.
-ASSIGNMENT_SECTIONS = {
-    "attributions": ("statement", "author", "paragraph", "quote"),
-    "plan_b": ("action", "condition", "paragraph", "quote"),
-    "evidence": ("claim", "accepted"),
-}
+    elif len(quote.split()) < MIN_QUOTE_WORDS or len(quote.strip()) < MIN_QUOTE_CHARACTERS:
+        report(
+            f"quote {quote!r} in {paragraph_id} is too short to anchor a reading "
+            f"(at least {MIN_QUOTE_WORDS} words and {MIN_QUOTE_CHARACTERS} characters)"
+        )
 
 
 def check_assignment_items(path: Path, corpus: Corpus) -> list[Problem]:
