@@ -118,9 +118,8 @@ def _plain_item(line: str) -> tuple[str, str] | None:
     key = key.strip().strip(QUOTES).strip()
     if not colon or not _is_item_id(key):
         return None
-    value = value.split("#", 1)[0].strip().removesuffix(",").strip()
-    if len(value) >= 2 and value[0] in QUOTES and value[-1] in QUOTES:
-        value = value[1:-1].strip()
+    # Quotes and a trailing comma are what the dictionary format asked for: forgiven, even unpaired.
+    value = value.split("#", 1)[0].strip().removesuffix(",").strip().strip(QUOTES).strip()
     return key.upper(), value
 
 
@@ -166,11 +165,11 @@ def read_plain_lines(lines: list[str]) -> AnswerCell:
 
 
 def _why_unreadable(line: str) -> str:
-    shown = line if len(line) <= 40 else line[:37] + "..."
+    shown = line if len(line) <= 20 else line[:17] + "..."
     first = line.split(maxsplit=1)[0].strip(QUOTES)
     if _is_item_id(first):
         return f"{first.upper()}: a colon is missing after the id; write `{first.upper()}: your answer`"
-    return f"`{shown}` is not an answer line; write `R02: your answer` (id, colon, answer) or start it with #"
+    return f"`{shown}` cannot be read; write `ID: answer` or start it with #"
 
 
 # ------------------------------------------------------------------ the dictionary

@@ -270,12 +270,12 @@ def expand_ids(expected: str) -> list[str]:
 
 # ------------------------------------------------------------------ in the student's kernel
 
-NOT_RUN = (
-    "No answers found: the answer cell has not run. Either it was not run yet: click in it and press "
-    "Shift+Enter (or use Run All). Or it is no longer a code cell: if its text shows formatted, like "
-    "the instructions, rather than in a grey box, click in it, choose Code in the toolbar's cell-type "
-    "menu (or press Esc then Y), and run it. Then run this cell again."
-)
+#: Several short lines: nbgrader's Validate cuts each line of a message at about 90 characters.
+NOT_RUN = """No answers found: the answer cell has not run.
+- Not run yet? Click in it and press Shift+Enter (or use Run All), then run this cell again.
+- Or it is no longer a code cell: if its text shows formatted like the instructions, not
+  in a grey box, click in it, press Esc then Y (or choose Code in the toolbar's menu),
+  and run it."""
 
 
 @dataclass
@@ -341,7 +341,7 @@ def last_answer_cell_source() -> str | None:
     pattern = re.compile(rf"^[ \t]*{ANSWERS_VARIABLE}[ \t]*=", re.MULTILINE)
     for count in range(len(history) - 1, _state.count, -1):
         cell = history[count]
-        if isinstance(cell, str) and MAGIC_NAME not in cell[:200] and pattern.search(cell):
+        if isinstance(cell, str) and pattern.search(cell):
             return cell
     return _state.cell
 
