@@ -129,7 +129,7 @@ def read_plain_lines(lines: list[str]) -> AnswerCell:
     where: dict[str, int] = {}
     typed: set[str] = set()
     problems: list[str] = []
-    unreadable = 0
+    unreadable = twice = 0
     content_before = False
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
@@ -155,12 +155,16 @@ def read_plain_lines(lines: list[str]) -> AnswerCell:
             continue
         earlier = answers.get(item_id)
         if earlier and value and earlier != value:
-            problems.append(f"line {number}: {item_id}: answered twice (also on line {where[item_id]}); "
-                            "the last line counts, delete the other")  # fmt: skip
+            twice += 1
+            if twice <= MAX_NAMED:
+                problems.append(f"line {number}: {item_id}: answered twice (also on line {where[item_id]}); "
+                                "the last line counts, delete the other")  # fmt: skip
         if value or item_id not in answers:
             answers[item_id], where[item_id] = value, number
     if unreadable > MAX_NAMED:
         problems.append(f"and {unreadable - MAX_NAMED:,} more lines that cannot be read")
+    if twice > MAX_NAMED:
+        problems.append(f"and {twice - MAX_NAMED:,} more answers typed twice")
     return AnswerCell(answers, problems, typed=frozenset(typed), plain=True)
 
 

@@ -272,10 +272,10 @@ def expand_ids(expected: str) -> list[str]:
 
 #: Several short lines: nbgrader's Validate cuts each line of a message at about 90 characters.
 NOT_RUN = """No answers found: the answer cell has not run.
-- Not run yet? Click in it and press Shift+Enter (or use Run All), then run this cell again.
-- Or it is no longer a code cell: if its text shows formatted like the instructions, not
-  in a grey box, click in it, press Esc then Y (or choose Code in the toolbar's menu),
-  and run it."""
+- Not run yet? Click in it, press Shift+Enter (or Run All), then run this cell.
+- Or it is no longer a code cell: if its text shows formatted like the instructions,
+  not in a grey box, click in it, press Esc then Y (or choose Code in the toolbar's
+  menu), and run it."""
 
 
 @dataclass
