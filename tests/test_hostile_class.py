@@ -94,7 +94,7 @@ def with_answers(
         if cell["id"] == "answers":
             source = "".join(cell["source"])
             for item_id, value in answers.items():
-                source = source.replace(f'"{item_id}": "",', f'"{item_id}": {json.dumps(value)},')
+                source = source.replace(f"\n{item_id}:\n", f"\n{item_id}: {value}\n")  # plain lines
             cell["source"] = cell_source if cell_source is not None else source
         cells.append(cell)
         if extra is not None and cell["id"] == "answers":

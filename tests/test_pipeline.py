@@ -213,7 +213,7 @@ def test_the_exchange_cycle_with_a_resubmission(tmp_path, monkeypatch):
         right = model_answers(A1)
         cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answers")
         for item_id in list(right)[:count]:
-            cell.source = cell.source.replace(f'"{item_id}": ""', f'"{item_id}": {json.dumps(right[item_id])}')
+            cell.source = cell.source.replace(f"\n{item_id}:\n", f"\n{item_id}: {right[item_id]}\n")
         nbformat.write(notebook, notebook_file)
         run(BIN / "nbgrader", "submit", A1, *exchange, cwd=home)
 
