@@ -241,10 +241,8 @@ def test_feedback_is_only_the_graded_page_and_holds_no_key(hostile_class):
         assert set(files) <= {f"{A1}.html", "timestamp.txt", "submission_secret.txt"}, (folder.name, files)
         if folder.name.startswith("attack"):
             html = (folder / A1 / f"{A1}.html").read_text()
-            assert (
-                leaks_in_text(html, assignment_material=True, key_file=course / "course/answer_key.yaml")
-                == []
-            )
+            leaks = leaks_in_text(html, assignment_material=True, key_file=course / "course/answer_key.yaml")
+            assert [w for w in leaks if w.split()[0] not in TYPED] == []  # their own typed answers may show
 
 
 def test_no_process_outlives_grading(hostile_class):
