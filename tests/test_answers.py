@@ -66,6 +66,7 @@ def test_plain_line_slips_are_named_by_line_and_cost_only_their_item():
         "R04: no answer yet",
     ]
     assert read_answer_cell(source).answers["R03"] == "US"
+    assert read_answer_cell(source).typed == {"R02", "R03"}  # typed, readable or not (the leak screen's)
 
 
 def test_a_plain_cell_without_its_first_line_is_read_and_told_to_put_it_back():

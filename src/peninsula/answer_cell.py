@@ -142,6 +142,9 @@ def read_plain_lines(lines: list[str]) -> AnswerCell:
             continue
         item = _plain_item(stripped)
         if item is None:
+            first = stripped.split(maxsplit=1)[0].strip(QUOTES)
+            if _is_item_id(first) and len(stripped) > len(first):  # "R08 South Korea": typed, unreadable
+                typed.add(first.upper())
             unreadable += 1
             if unreadable <= MAX_NAMED:
                 problems.append(f"line {number}: {_why_unreadable(stripped)}")
