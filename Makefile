@@ -19,10 +19,13 @@ AXE := tests/browser/vendor/node_modules/axe-core/axe.min.js
 
 .PHONY: lab test hub-test check bench screenshots axe clean
 
-# default_url makes the URL JupyterLab prints open the first lesson, not the Launcher.
+# default_url makes the URL JupyterLab prints open the first lesson, not the Launcher. The student profile
+# (lab-settings/student) hides nbgrader's instructor tools; `make lab PROFILE=instructor` shows them.
+# The contents manager keeps a lesson unmodified when its kernel starts (peninsula.lab_contents).
 lab: $(VENV)/.installed-lab $(LAB_OVERRIDES)
 	@echo "Starting JupyterLab at the course root. Open the URL printed below (Ctrl-C stops it)."
-	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) --LabApp.default_url=/lab/tree/$(FIRST_PAGE)
+	$(if $(filter instructor,$(PROFILE)),,JUPYTER_CONFIG_PATH=$(CURDIR)/lab-settings/student$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))) $(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) --LabApp.default_url=/lab/tree/$(FIRST_PAGE) \
+		--ServerApp.contents_manager_class=peninsula.lab_contents.LessonContentsManager
 
 # The hub test (tests/hub) runs as root (CI does); elsewhere it skips. `make hub-test` runs it alone.
 test: $(VENV)/.installed-test

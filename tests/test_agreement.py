@@ -166,6 +166,18 @@ def test_the_report_section_and_its_two_charts(demo_class):
     assert trap_item(demo_class.items).id in page
 
 
+@pytest.mark.parametrize("size", [0, 1])
+def test_a_class_of_one_is_told_alpha_needs_two_coders_with_no_empty_chart(demo_class, size):
+    usable = [(s, a) for s, a in demo_class.answers.items() if any(v is not None for v in a.values())]
+    one = type(demo_class)(A1, {}, 0.0, demo_class.items, dict(usable[:size]))
+    result = class_agreement(one)
+    assert result.coders == size and agreement_charts(result) == {}
+    page = summary_html(result)
+    assert "α needs at least 2 coders" in page
+    assert f"{size} graded submission" in page
+    assert "α = —" not in page and "Least agreement: ." not in page
+
+
 def test_the_lessons_arithmetic_is_student_safe():
     code = "import sys, peninsula.reliability; print([m for m in sys.modules if m.startswith('peninsula.grader')])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from peninsula.grader.assignments import build_notebook, notebook_path, notebook_text
+from peninsula.grader.demo import fill_answers
 from peninsula.grader.key import PARTS, load_items, model_answers
 from peninsula.grader.leaks import leaks_in_text
 
@@ -55,6 +56,16 @@ def with_answers(release: dict, source: str, extra_cells: tuple[str, ...] = ()) 
     ]
     notebook["cells"][index + 1 : index + 1] = added
     return notebook
+
+
+def answer_cell(notebook: dict) -> str:
+    return "".join(next(c for c in notebook["cells"] if c["id"] == "answers")["source"])
+
+
+def plain_lines(release: dict, answers: dict, *extra_lines: str) -> dict:
+    """The release with `answers` typed on its plain `ID:` lines, and any other lines added at the end."""
+    typed = fill_answers(answer_cell(release), answers)
+    return with_answers(release, "\n".join([typed, *extra_lines]) + "\n")
 
 
 def except_items(answers: dict, *ids: str) -> dict:
@@ -108,6 +119,14 @@ class Student:
                 **(nb := with_answers(release, answers_source(a1_model))),
                 "cells": [c for c in nb["cells"] if c["id"] not in ("hidden_cronin", "format_check")],
             },
+            "a1_plain_half": lambda: plain_lines(release, HALF_A1),
+            "a1_plain_slips": lambda: plain_lines(
+                release,
+                a1_model | {"R08": '"' + a1_model["R08"], "R13": f"{a1_model['R13']},", "R21": ""},
+                "I am not sure about these!",
+                f"R21 {a1_model['R21']}",
+            ),
+            "a2_plain_model": lambda: plain_lines(release, a2_model),
             "a2_solution": lambda: json.loads(notebook_path(A2, course / "course").read_text()),
             "a2_untouched": lambda: release,
             "a2_half": lambda: with_answers(release, answers_source(HALF_A2)),
@@ -139,6 +158,9 @@ STUDENTS = [
     Student("a1_raises", A1, zero(A1)),
     Student("a1_rebinds", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 3}),  # R27: North Korea + US is accepted
     Student("a1_deleted", A1, full(A1)),
+    Student("a1_plain_half", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 2.5}),  # as a1_half
+    Student("a1_plain_slips", A1, full(A1) | {"hidden_cronin": full(A1)["hidden_cronin"] - 1}),
+    Student("a2_plain_model", A2, full(A2)),
     Student("a2_solution", A2, full(A2)),
     Student("a2_untouched", A2, zero(A2)),
     Student("a2_half", A2, {"hidden_attributions": 1, "hidden_stances": 2, "hidden_plan_b": 1, "hidden_evidence": 1}),
@@ -208,7 +230,8 @@ def test_source_notebooks_are_what_the_key_generates(assignment):
     answer_cell = cells["answers"]["source"]
     comments = " ".join(line.strip().lstrip("#").strip() for line in answer_cell.splitlines())
     items = load_items(assignment)
-    assert re.findall(r'^\s+"(\w+)": "",$', answer_cell, re.MULTILINE) == [item.id for item in items]
+    assert answer_cell.startswith("%%answers\n")
+    assert re.findall(r"^(\w+):$", answer_cell, re.MULTILINE) == [item.id for item in items]
     for item in items:
         assert (f"{item.where}: “{item.prompt}”" if item.where else item.prompt) in comments
     for part in PARTS[assignment]:
@@ -251,6 +274,8 @@ def graded_output(course: CourseRun, student: Student, cell_id: str) -> str:
         ("a1_types", "hidden_trivedi", ["R03: not correct (5 (a number) is not a list of names", "R04: not correct"]),
         ("a1_raises", "hidden_trivedi", ["line 1: type each answer as text between the quotes; the answer cell cannot compute its answers"]),
         ("a1_untouched", "hidden_cronin", ["R21: no answer", "Score for this part: 0 of 18"]),
+        ("a1_plain_slips", "hidden_trivedi", ["R08: correct", "R13: correct"]),
+        ("a1_plain_slips", "hidden_cronin", ["R21: a colon is missing after the id; write `R21: your answer`"]),
         ("a2_junk", "hidden_attributions", ["A01: not correct ('Trivdi' is not one of the authors; did you mean Trivedi?)"]),
         ("a2_junk", "hidden_evidence", ["E01: not correct ('T20' is not a paragraph; they run T1 to T19)", "E07: no answer"]),
     ],
@@ -295,10 +320,10 @@ def test_release_holds_no_solution_key_value_or_digest(course):
 
 
 def test_release_still_shows_ids_quotes_and_paragraphs(course):
-    source = "".join(json.loads((course.root / "release" / A1 / f"{A1}.ipynb").read_text())["cells"][1]["source"])
+    source = answer_cell(json.loads((course.root / "release" / A1 / f"{A1}.ipynb").read_text()))
     comments = " ".join(line.strip().lstrip("#").strip() for line in source.splitlines())
     for item in load_items(A1):
-        assert f'"{item.id}": ""' in source and f"{item.where}: “{item.prompt}”" in comments
+        assert f"\n{item.id}:\n" in source and f"{item.where}: “{item.prompt}”" in comments
 
 
 @pytest.mark.parametrize("assignment", PARTS)
@@ -308,7 +333,8 @@ def test_feedback_holds_no_key_and_no_hidden_test_source(course, assignment):
         html = course.feedback_html(submission)
         for marker in ("BEGIN HIDDEN TESTS", "_peninsula_grading.hidden_test", "import peninsula.grading as", "answer_key"):
             assert marker not in html, (submission.name, marker)
-        if not submission.name.endswith(("half", "typos", "missing", "types", "rebinds", "deleted", "junk")):
+        if not submission.name.endswith(("half", "typos", "missing", "types", "rebinds", "deleted", "junk", "slips", "model",
+                                                   "solution")):
             assert_no_key(html, submission.name)  # these students typed no correct answer themselves
     solution = course.feedback_html(student(f"a{list(PARTS).index(assignment) + 1}_solution"))
     assert re.search(r"[RA]\d\d: correct", solution)
@@ -318,19 +344,23 @@ def test_feedback_holds_no_key_and_no_hidden_test_source(course, assignment):
 
 
 def test_validate_shows_the_friendly_format_messages(course, tmp_path):
-    typos = tmp_path / "typos" / f"{A1}.ipynb"
-    typos.parent.mkdir()
-    typos.write_text(json.dumps(with_answers(
-        json.loads((course.root / "release" / A1 / f"{A1}.ipynb").read_text()),
-        answers_source(model_answers(A1) | {"R08": "Soth Korea"}),
-    )))  # fmt: skip
-    result = run_nbgrader(
-        course.root, "validate", str(course.root / "release" / A2 / f"{A2}.ipynb"), str(typos)
-    )
+    release = json.loads((course.root / "release" / A1 / f"{A1}.ipynb").read_text())
+    notebooks = {
+        "typos": with_answers(release, answers_source(model_answers(A1) | {"R08": "Soth Korea"})),
+        "plain": plain_lines(release, model_answers(A1) | {"R08": '"Soth Korea'}, "a stray line (with a quote\""),
+    }
+    paths = []
+    for name, notebook in notebooks.items():
+        paths.append(tmp_path / name / f"{A1}.ipynb")
+        paths[-1].parent.mkdir()
+        paths[-1].write_text(json.dumps(notebook))
+    result = run_nbgrader(course.root, "validate", str(course.root / "release" / A2 / f"{A2}.ipynb"), *map(str, paths))
     assert result.returncode == 0  # validate exits 0 even when validation fails: read its output
-    assert "VALIDATION FAILED" in result.stdout
+    assert result.stdout.count("VALIDATION FAILED") == 3
+    assert f"Not ready to submit: {len(load_items(A2))} problems to fix in the answer cell." in result.stdout
     assert "A01: no answer yet" in result.stdout
-    assert "R08: 'Soth Korea' is not an actor name; did you mean South Korea?" in result.stdout
+    assert result.stdout.count("R08: 'Soth Korea' is not an actor name; did you mean South Korea?") == 2
+    assert re.search(r"line \d+: `a stray line \(wit\.\.\.` cannot be read; write `ID: answer`", result.stdout)
     assert "R09:" not in result.stdout and "not correct" not in result.stdout  # format only
 
 

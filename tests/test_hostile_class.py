@@ -94,7 +94,7 @@ def with_answers(
         if cell["id"] == "answers":
             source = "".join(cell["source"])
             for item_id, value in answers.items():
-                source = source.replace(f'"{item_id}": "",', f'"{item_id}": {json.dumps(value)},')
+                source = source.replace(f"\n{item_id}:\n", f"\n{item_id}: {value}\n")  # plain lines
             cell["source"] = cell_source if cell_source is not None else source
         cells.append(cell)
         if extra is not None and cell["id"] == "answers":
@@ -192,7 +192,7 @@ def hostile_class(tmp_path_factory):
 def typo_notebook(release: dict) -> dict:
     notebook = with_answers(release, model_answers(A1))
     cell = next(c for c in notebook["cells"] if c["id"] == "answers")
-    cell["source"] = cell["source"].replace('"R08": "South Korea",', '"R08": "South Korea,', 1)
+    cell["source"] = cell["source"].replace("\nR08: South Korea\n", "\nR08 South Korea\n", 1)  # no colon
     return notebook
 
 
@@ -241,10 +241,8 @@ def test_feedback_is_only_the_graded_page_and_holds_no_key(hostile_class):
         assert set(files) <= {f"{A1}.html", "timestamp.txt", "submission_secret.txt"}, (folder.name, files)
         if folder.name.startswith("attack"):
             html = (folder / A1 / f"{A1}.html").read_text()
-            assert (
-                leaks_in_text(html, assignment_material=True, key_file=course / "course/answer_key.yaml")
-                == []
-            )
+            leaks = leaks_in_text(html, assignment_material=True, key_file=course / "course/answer_key.yaml")
+            assert [w for w in leaks if w.split()[0] not in TYPED] == []  # their own typed answers may show
 
 
 def test_no_process_outlives_grading(hostile_class):
@@ -257,9 +255,7 @@ def test_one_typo_costs_one_item_and_is_named(hostile_class):
     assert float(rows["typo_one_line"]["score"]) == float(rows["honest_exact"]["score"]) - 1
     assert "withheld" not in rows["typo_one_line"]["reason"]
     html = (course / "feedback" / "typo_one_line" / A1 / f"{A1}.html").read_text()
-    assert (
-        "a closing quote is missing after &quot;South Korea" in html or 'missing after "South Korea' in html
-    )
+    assert "R08: a colon is missing after the id" in html
 
 
 @pytest.mark.parametrize("student", ["deleted_answer_cell", "empty_notebook"])

@@ -95,6 +95,20 @@ def test_reader_actor_filter_lists_and_marks_only_paragraphs_mentioning_the_acto
     assert "No paragraph matches" in reader.view.value
 
 
+def test_reader_marks_what_the_search_found(reader):
+    reader.search.value = "summit"
+    assert reader.view.value.count('class="search-hit"') >= 2
+    assert re.search(r'<mark class="search-hit"[^>]*>[Ss]ummit</mark>', reader.view.value)
+    reader.search.value = "the South"  # inside an actor's mark: the mark gets the search's outline
+    assert re.search(r'<mark data-actor="ROK" class="search-hit"[^>]*>[Tt]he South<sup', reader.view.value)
+
+
+def test_mentions_mark_the_longest_alias_and_the_start_of_a_sentence():
+    html = widgets.highlight_mentions("The South faces the North Korean nuclear threat, as the South knows.")
+    marked = re.findall(r'data-actor="(\w+)"[^>]*>([^<]+)<sup', html)
+    assert marked == [("ROK", "The South"), ("DPRK", "North Korean"), ("ROK", "the South")]
+
+
 def test_reader_search_ignores_case_and_curly_quotes(reader):
     reader.search.value = "WE'RE ALL"
     assert shown_ids(reader.view.value) == ["T2"]
@@ -149,13 +163,29 @@ def test_revealing_an_open_issue_shows_stance_summary_and_marked_evidence(compar
     assert "Your reading was -2: strongly against the proposition." in comparer.panels["cronin"].value
 
 
-def test_changing_issue_hides_the_reading_and_clears_the_students_choices(comparer):
+def test_changing_issue_keeps_each_issues_readings_and_reveal(comparer):
+    first = comparer.issue
     comparer.student_stances["cronin"].value = 2
     comparer.reveal()
     comparer.issue_choice.value = "denuclearization_steps"
     assert not comparer.revealed
     assert all(choice.value == widgets.NO_READING for choice in comparer.student_stances.values())
     assert all("Kit's reading" not in panel.value for panel in comparer.panels.values())
+    comparer.student_stances["trivedi"].value = -1
+    comparer.issue_choice.value = first  # back: the reading and the reveal are still there
+    assert comparer.revealed and comparer.student_stances["cronin"].value == 2
+    assert comparer.student_stances["trivedi"].value == widgets.NO_READING
+    assert "Kit's reading" in comparer.panels["cronin"].value
+    comparer.issue_choice.value = "denuclearization_steps"
+    assert comparer.student_stances["trivedi"].value == -1
+
+
+def test_each_reading_menu_has_a_row_of_its_own_so_long_stances_are_not_cut(comparer, corpus):
+    rows = [child for child in comparer.children if isinstance(child, widgets.widgets.Dropdown)]
+    assert rows[1:] == list(comparer.student_stances.values())
+    for text in corpus:
+        menu = comparer.student_stances[text.id]
+        assert menu.description == f"{text.surname} reads" and menu.layout.width == "95%"
 
 
 @pytest.mark.parametrize("issue", graded_issues())

@@ -1,182 +1,64 @@
 """Reading a student's answers. Student-safe: it holds no answers and knows nothing of the key.
 
-Each graded notebook has one answer cell holding a dictionary typed as plain text:
+Each graded notebook has one answer cell holding the answers as plain lines (`peninsula.answer_cell`
+reads it, and also the dictionary format of earlier releases):
 
-    answers = {
-        "R02": "US, South Korea",
-        ...
-    }
+    %%answers
+    R02: US, South Korea
+    ...
 
 The grader reads that cell's *source*, never what the kernel computed, so the format check below
-and the grader read a notebook the same way (`read_answer_cell`). The dictionary is parsed without
-running it (`ast.literal_eval`); when a typo stops it from parsing, every `"ID": ...` line that
-still reads on its own is kept, so one missing quote costs one item, not the assignment.
+and the grader read a notebook the same way (`read_answer_cell`). Importing this module in IPython
+registers the `%%answers` cell magic, which keeps the cell's text and prints the format check at once.
 
 The id's first letter says what kind of answer it takes:
 
     R  actors who must carry out a recommendation: names or aliases from the codebook, any case,
-       several separated by commas ("US, South Korea")
-    A  the author of a statement: "Trivedi" or "Cronin"
-    S  a stance: a whole number from -2 to 2, or "not addressed"
-    P  the branch of Cronin's plan an action belongs to: "success", "unproductive" or "neither"
-    E  a paragraph id such as "C17" or "T6"
+       several separated by commas (US, South Korea)
+    A  the author of a statement: Trivedi or Cronin
+    S  a stance: a whole number from -2 to 2, or not addressed
+    P  the branch of Cronin's plan an action belongs to: success, unproductive or neither
+    E  a paragraph id such as C17 or T6
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
 import functools
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from peninsula.answer_cell import (  # noqa: F401  (ITEM_LINE, MAX_CELL_CHARACTERS: the grader's)
+    ANSWER_CELL_ID,
+    ANSWERS_VARIABLE,
+    ITEM_LINE,
+    MAGIC_LINE,
+    MAGIC_NAME,
+    MAX_ANSWER_CHARACTERS,
+    MAX_CELL_CHARACTERS,
+    MAX_NAMED,
+    AnswerCell,
+    oversized,
+    read_answer_cell,
+)
 from peninsula.codebook import NOT_ADDRESSED, load_codebook, normalise_name
 from peninsula.texts import TEXT_PREFIXES, load_corpus
 
 Answer = frozenset[str] | str | int
 
-ANSWERS_VARIABLE = "answers"
-ANSWER_CELL_ID = "answers"
 PLAN_BRANCHES = {
     "success": "the summit succeeds",
     "unproductive": "talks are unproductive",
     "neither": "he recommends it under neither branch",
 }
 STANCE_VALUES = (-2, -1, 0, 1, 2)
-ACTOR_SEPARATORS = re.compile(r"\s*(?:,|;|/|&|\+|\band\b)\s*", re.IGNORECASE)
+#: Between actor names. No `\s*` around the alternatives: that backtracks over long runs of spaces.
+ACTOR_SEPARATORS = re.compile(r",|;|/|&|\+|\band\b", re.IGNORECASE)
 ID_LETTERS = "".join(TEXT_PREFIXES.values())
 PARAGRAPH_ID = re.compile(rf"^\[?\s*([{ID_LETTERS}])\s*(\d{{1,3}})\s*\]?$", re.IGNORECASE)
-#: An answer cell longer than this is not read at all (a real one is about 5,000 characters).
-MAX_CELL_CHARACTERS = 100_000
-COMPUTED = "type each answer as text between the quotes; the answer cell cannot compute its answers"
-ITEM_LINE = re.compile(r"""^\s*["'](?P<id>[A-Za-z]\d{1,3})["']\s*:\s*(?P<value>.*?)\s*$""")
-CURLY_QUOTES = "“”„‟‘’"
-
-
-# ------------------------------------------------------------------ the answer cell's text
-
-
-@dataclass(frozen=True)
-class AnswerCell:
-    """What could be read from an answer cell: the answers, and plain-language problems by line."""
-
-    answers: dict[str, object]
-    problems: list[str] = field(default_factory=list)
-    computed: bool = False
-
-
-def read_answer_cell(source: str) -> AnswerCell:
-    """The answers typed in an answer cell's source, read as data (nothing in it is run)."""
-    if len(source) > MAX_CELL_CHARACTERS:
-        return AnswerCell(
-            {}, [f"the answer cell is over {MAX_CELL_CHARACTERS:,} characters; it was not read"]
-        )
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _read_line_by_line(source)
-    assignments = [node for node in tree.body if _assigns_answers(node)]
-    ignored = [node.lineno for node in tree.body if not _assigns_answers(node)]
-    if not assignments:
-        return AnswerCell(
-            {}, [f"no `{ANSWERS_VARIABLE} = {{...}}` dictionary in the answer cell; put it back"]
-        )
-    try:
-        value = ast.literal_eval(assignments[-1].value)
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        value = None
-    if not isinstance(value, dict):
-        line = assignments[-1].lineno
-        return AnswerCell({}, [f"line {line}: {COMPUTED}"], computed=True)
-    problems = [f"line {line}: {COMPUTED}; this line was ignored" for line in ignored]
-    return AnswerCell({k: v for k, v in value.items() if isinstance(k, str)}, problems)
-
-
-def _assigns_answers(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id == ANSWERS_VARIABLE
-    )
-
-
-def _read_line_by_line(source: str) -> AnswerCell:
-    """Keep every `"ID": value,` line that reads on its own; name each line that does not."""
-    answers: dict[str, object] = {}
-    problems = []
-    lines = source.splitlines()
-    for number, line in enumerate(lines, 1):
-        match = ITEM_LINE.match(line)
-        if not match:
-            continue
-        value = _literal_value(match["value"])
-        if value is _UNREADABLE:
-            problems.append(f"line {number}: {_diagnose(match['id'], match['value'])}")
-            continue
-        answers[match["id"]] = value
-        if not _ends_with_comma(match["value"]) and _next_is_item(lines, number):
-            problems.append(f"line {number}: a comma is missing at the end of the line, after the answer")
-    if not problems:
-        problems.append(_python_says(source))
-    return AnswerCell(answers, problems)
-
-
-_UNREADABLE = object()
-
-
-def _literal_value(text: str) -> object:
-    """The value on one item line, with a trailing comma and a comment allowed after it."""
-    candidates = [text]
-    candidates += [text[:i] for i in range(len(text) - 1, 0, -1) if text[i] == "#"]
-    for candidate in candidates:
-        candidate = candidate.strip().removesuffix(",").strip()
-        try:
-            return ast.literal_eval(candidate)
-        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-            continue
-    return _UNREADABLE
-
-
-def _ends_with_comma(text: str) -> bool:
-    code = text.split("#", 1)[0].rstrip() if text.count('"') % 2 == 0 else text.rstrip()
-    return code.endswith(",")
-
-
-def _next_is_item(lines: list[str], number: int) -> bool:
-    later = [line for line in lines[number:] if line.strip() and not line.strip().startswith("#")]
-    return bool(later) and bool(ITEM_LINE.match(later[0]))
-
-
-def _diagnose(item_id: str, value: str) -> str:
-    """Why one item line does not read, in words a student can act on."""
-    text = value.strip().removesuffix(",").strip()
-    if any(mark in text for mark in CURLY_QUOTES):
-        return f'{item_id}: use straight quotes (") around the answer, not curly ones (“ ”)'
-    for quote in "\"'":
-        if text.startswith(quote) and text.count(quote) % 2 == 1:
-            typed = text[1:].split("#", 1)[0].strip().removesuffix(",").strip()
-            return f"{item_id}: a closing quote is missing after {quote}{typed}"
-    if text and text[0] not in "\"'[({-+0123456789":
-        return f'{item_id}: put the answer between quotes, like "{text.split("#", 1)[0].strip()}"'
-    return f"{item_id}: this line cannot be read; type the answer as text between two quotes"
-
-
-def _python_says(source: str) -> str:
-    try:
-        compile(source, "answer cell", "exec")
-    except SyntaxError as error:
-        what = (error.msg or "invalid syntax").split(".")[0]
-        if "never closed" in what:
-            return f"line {error.lineno}: a bracket opened here is never closed; put back the closing }}"
-        return (
-            f"line {error.lineno}: Python cannot read this line ({what}); compare it with the lines around it"
-        )
-    except Exception as error:  # a null byte, a cell too deeply nested
-        return f"the answer cell cannot be read ({type(error).__name__})"
-    return "the answer cell cannot be read"
+MINUS_SIGNS = str.maketrans({"−": "-", "–": "-", "—": "-"})
 
 
 # ------------------------------------------------------------------ reading one answer
@@ -187,7 +69,12 @@ def _describe(value: object) -> str:
             bool: " (True/False)"}  # fmt: skip
     if type(value) not in kind:
         return f"a {type(value).__name__}"
-    shown = repr(value)
+    if oversized(value):
+        return f"a very long {type(value).__name__}"
+    try:
+        shown = repr(value)
+    except (ValueError, RecursionError):  # an int too long to print, a list nested too deep
+        return f"a {type(value).__name__}"
     return f"{shown if len(shown) <= 60 else shown[:57] + '...'}{kind[type(value)]}"
 
 
@@ -200,7 +87,7 @@ def parse_actors(raw: object) -> tuple[frozenset[str], list[str]]:
     """(actor codes recognised, problems). Accepts "US, South Korea" or a list of names."""
     codebook = load_codebook()
     if isinstance(raw, str):
-        names = [n.strip() for n in ACTOR_SEPARATORS.split(raw)]
+        names = [n.strip() for n in ACTOR_SEPARATORS.split(raw)]  # strip, not the regex: linear
     elif isinstance(raw, list | tuple | set | frozenset) and all(isinstance(n, str) for n in raw):
         names = [n.strip() for n in raw]
     else:
@@ -232,7 +119,7 @@ def parse_stance(raw: object) -> tuple[int | str | None, list[str]]:
     if isinstance(raw, bool):
         return None, problem
     if isinstance(raw, str):
-        folded = normalise_name(raw)
+        folded = normalise_name(raw.translate(MINUS_SIGNS))
         if folded == NOT_ADDRESSED:
             return NOT_ADDRESSED, []
         if re.fullmatch(r"[+-]?\d", folded):
@@ -299,6 +186,9 @@ def parse(item_id: str, raw: object) -> tuple[Answer | None, list[str]]:
     """The normalised answer (None if unusable) and the problems with its format."""
     if not is_plain(raw) or item_id[:1] not in PARSERS:
         return None, [f"a {type(raw).__name__} is not an answer; type plain text between quotes"]
+    too_big = oversized(raw)
+    if too_big:
+        return None, [too_big]
     value, problems = PARSERS[item_id[0]](raw)
     return (value or None) if item_id[0] == "R" else value, problems
 
@@ -307,16 +197,21 @@ def parse(item_id: str, raw: object) -> tuple[Answer | None, list[str]]:
 
 
 def format_problems(answers: object, expected_ids: list[str]) -> list[str]:
-    """Every format problem, one line each, naming the item and what to fix. Never judges correctness."""
+    """Every format problem, one line each, naming the item and what to fix. Never judges correctness.
+    Unknown ids are named (the first few, then counted) and otherwise ignored."""
     if answers is None:
         return [f"No `{ANSWERS_VARIABLE}` found: run the answer cell first (and fix any error it shows)."]
     if not isinstance(answers, Mapping):
         return [f"`{ANSWERS_VARIABLE}` should be the dictionary from the answer cell, {{\"R02\": ...}}; "
                 f"it is now {_describe(answers)}."]  # fmt: skip
     problems = []
-    for key in answers:
-        if not isinstance(key, str) or key not in expected_ids:
-            problems.append(f"{key}: not an item in this assignment; delete this line")
+    expected = set(expected_ids)
+    unknown = [key for key in answers if not isinstance(key, str) or key not in expected]
+    for key in unknown[:MAX_NAMED]:
+        shown = key if not isinstance(key, str) or len(key) <= 20 else key[:17] + "..."
+        problems.append(f"{shown}: not an item in this assignment; delete this line")
+    if len(unknown) > MAX_NAMED:
+        problems.append(f"and {len(unknown) - MAX_NAMED:,} more ids that are not items in this assignment")
     for item_id in expected_ids:
         if item_id not in answers:
             problems.append(f"{item_id}: missing; put its line back in the answer cell")
@@ -328,13 +223,21 @@ def format_problems(answers: object, expected_ids: list[str]) -> list[str]:
 
 
 def cell_problems(cell: AnswerCell, expected_ids: list[str]) -> list[str]:
-    """The answer cell's own problems (typos by line, computed answers), then each item's."""
+    """The answer cell's own problems (typos by line, computed answers), then each item's. An item the
+    cell's problems already name is not also reported as missing or unanswered."""
     if cell.computed:
         return cell.problems
-    missing_lines = {p.split(":", 2)[1].strip() for p in cell.problems if p.startswith("line ")}
+    named = {_named_id(p) for p in cell.problems}
+    repeated = ("missing;", "no answer yet")
     items = [p for p in format_problems(cell.answers, expected_ids)
-             if not (p.split(":", 1)[0] in missing_lines and "missing;" in p)]  # fmt: skip
+             if not (p.split(":", 1)[0] in named and any(r in p for r in repeated))]  # fmt: skip
     return [*cell.problems, *items]
+
+
+def _named_id(problem: str) -> str:
+    """The item id a cell problem is about: "line 5: R08: ..." and "R08: ..." name R08."""
+    parts = problem.split(": ", 2)
+    return parts[1] if problem.startswith("line ") and len(parts) > 2 else parts[0]
 
 
 ID_RUN = re.compile(r"^([A-Z])(\d+)-\1(\d+)$")
@@ -365,35 +268,94 @@ def expand_ids(expected: str) -> list[str]:
     return ids
 
 
+# ------------------------------------------------------------------ in the student's kernel
+
+#: Several short lines: nbgrader's Validate cuts each line of a message at about 90 characters.
+NOT_RUN = """No answers found: the answer cell has not run.
+- Not run yet? Click in it, press Shift+Enter (or Run All), then run this cell.
+- Or it is no longer a code cell: if its text shows formatted like the instructions,
+  not in a grey box, click in it, press Esc then Y (or choose Code in the toolbar's
+  menu), and run it."""
+
+
+@dataclass
+class _KernelState:
+    """What this kernel has seen: the ids the setup cell expects, the last `%%answers` cell."""
+
+    expected: str = ""
+    cell: str | None = None
+    count: int = -1  # the execution count the `%%answers` cell ran at
+
+
+_state = _KernelState()
+
+
+def expect_items(expected: str) -> None:
+    """Name the assignment's item ids (runs as ranges, "R02-R05 R40"), so the answer cell can check
+    its format the moment it runs. The assignment's setup cell calls this."""
+    _state.expected = expected
+
+
+def answers_magic(line: str, cell: str) -> None:
+    """`%%answers`: keep the cell's plain lines as text (never run them) and print the format check."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    _state.cell = f"{MAGIC_LINE} {line}".rstrip() + "\n" + cell
+    _state.count = shell.execution_count if shell else 0
+    if _state.expected:
+        check_format(_state.expected, _state.cell)
+
+
 def check_format(expected: str, source: str | None = None) -> None:
     """Print what to fix in the answer cell's format (the last answer cell this kernel ran).
 
     `expected` lists the assignment's item ids, with runs as ranges ("R02-R05 R40"), so the check
     cell stays two lines long and Validate shows the problems first. It reads the cell's text exactly
-    as the grader will. Problems go to stderr, so `nbgrader validate` lists them; it says nothing
-    about correctness, and returns nothing for nbgrader to read as a score.
+    as the grader will. Problems go to stderr, so `nbgrader validate` lists them, headed by "Not ready
+    to submit"; it says nothing about correctness, and returns nothing for nbgrader to read as a score.
     """
     expected_ids = expand_ids(expected)
     if source is None:
         source = last_answer_cell_source()
-    if source is None:
-        problems = [f"No `{ANSWERS_VARIABLE}` found: run the answer cell first (and fix any error it shows)."]
-    else:
-        problems = cell_problems(read_answer_cell(source), expected_ids)
+    problems = [NOT_RUN] if source is None else cell_problems(read_answer_cell(source), expected_ids)
     if problems:
-        print(f"{len(problems)} thing(s) to fix before you submit:", *problems, sep="\n", file=sys.stderr)
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        print(f"Not ready to submit: {count} to fix in the answer cell.", *problems,
+              "Fix them, save (Ctrl+S), and run this cell again; submit when it says Format OK.",
+              sep="\n", file=sys.stderr)  # fmt: skip
     else:
         print(f"Format OK: all {len(expected_ids)} answers are filled in and readable. "
               "(This check does not say whether they are right.)")  # fmt: skip
 
 
 def last_answer_cell_source() -> str | None:
-    """The most recent cell this IPython kernel ran that assigns the answers dictionary."""
+    """The most recent answer cell this IPython kernel ran: a `%%answers` cell, or a cell that
+    assigns the answers dictionary (the earlier format)."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return None
+        return _state.cell
     shell = get_ipython()
     history = shell.user_ns.get("In", []) if shell else []
-    pattern = re.compile(rf"^\s*{ANSWERS_VARIABLE}\s*=", re.MULTILINE)
-    return next((cell for cell in reversed(history) if isinstance(cell, str) and pattern.search(cell)), None)
+    pattern = re.compile(rf"^[ \t]*{ANSWERS_VARIABLE}[ \t]*=", re.MULTILINE)
+    for count in range(len(history) - 1, _state.count, -1):
+        cell = history[count]
+        if isinstance(cell, str) and pattern.search(cell):
+            return cell
+    return _state.cell
+
+
+def load_ipython_extension(shell) -> None:
+    """`%load_ext peninsula.answers` also registers the magic (importing the module does already)."""
+    shell.register_magic_function(answers_magic, "cell", MAGIC_NAME)
+
+
+def _register_magic() -> None:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    if shell is not None:
+        load_ipython_extension(shell)
+
+
+_register_magic()

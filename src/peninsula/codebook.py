@@ -84,23 +84,34 @@ class Codebook:
         return self.actors[self._alias_index[close[0]]] if close else None
 
     @functools.cached_property
-    def _mention_pattern(self) -> re.Pattern[str]:
-        # Longest alias first, so "North Korean" wins over "North"; whole words only.
-        aliases = sorted(
-            {alias for actor in self.actors.values() for alias in actor.aliases}, key=len, reverse=True
-        )
-        return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, aliases)) + r")(?!\w)")
+    def _alias_owner(self) -> dict[str, str]:
+        """Each alias as it may be written -> its actor. An alias that starts with "the" may also
+        start a sentence: "The South" is "the South"."""
+        owner = {}
+        for actor in self.actors.values():
+            for alias in actor.aliases:
+                owner[alias] = actor.code
+                if alias.startswith("the "):
+                    owner["The" + alias[3:]] = actor.code
+        return owner
 
     @functools.cached_property
-    def _alias_owner(self) -> dict[str, str]:
-        return {alias: actor.code for actor in self.actors.values() for alias in actor.aliases}
+    def _mention_pattern(self) -> re.Pattern[str]:
+        # A lookahead finds an alias at every position, even inside a longer one ("the North" and
+        # "North Korean" in "the North Korean threat"); `mentions` then keeps the longest. Whole words.
+        aliases = sorted(self._alias_owner, key=len, reverse=True)
+        return re.compile(r"(?<!\w)(?=(" + "|".join(map(re.escape, aliases)) + r")(?!\w))")
 
     def mentions(self, text: str) -> list[Mention]:
-        """Actor mentions in a passage, found by matching aliases exactly as written (case-sensitive)."""
-        return [
-            Mention(self._alias_owner[m.group(1)], m.start(1), m.end(1))
-            for m in self._mention_pattern.finditer(text)
-        ]
+        """Actor mentions in a passage, found by matching aliases exactly as written (case-sensitive).
+        Where two overlap, the longer wins: "North Korean" in "the North Korean threat", not "the North"."""
+        found = sorted(((m.start(1), m.end(1)) for m in self._mention_pattern.finditer(text)),
+                       key=lambda span: (span[0] - span[1], span[0]))  # fmt: skip
+        kept: list[tuple[int, int]] = []
+        for start, end in found:
+            if all(end <= s or start >= e for s, e in kept):
+                kept.append((start, end))
+        return [Mention(self._alias_owner[text[s:e]], s, e) for s, e in sorted(kept)]
 
     def mention_counts(self, text: Commentary) -> Counter[str]:
         """How often each actor is mentioned in a whole commentary."""

@@ -23,6 +23,8 @@ from peninsula.texts import Commentary, Paragraph, load_corpus
 
 ALL = "all"
 QUOTE_COLOUR = "#F0E442"  # Okabe–Ito yellow: evidence quotes, never an actor's colour
+#: What the reader's search found: yellow with a black outline, so it shows on an actor's colour too.
+SEARCH_OUTLINE = "outline:2px solid #000000;outline-offset:1px"
 GRADED_MESSAGE = "This issue is graded in Assignment 2, so the kit's reading is not shown here."
 REVEAL_LABEL = "Reveal the kit's reading"
 #: The student-stance menus' value before a reading is recorded (a Dropdown shows None as blank).
@@ -88,23 +90,58 @@ def actor_style(actor: Actor) -> str:
     return f"background:{colour};color:{readable_text_colour(colour)};padding:0 2px;border-radius:3px"
 
 
-def actor_mark(words: str, actor: Actor) -> str:
-    """`words` highlighted in the actor's colour and followed by its code, so colour is never the only cue."""
+def actor_mark(words: str, actor: Actor, searched: bool = False) -> str:
+    """`words` highlighted in the actor's colour and followed by its code, so colour is never the only cue.
+    A mention the search found also gets the search's outline."""
+    style = actor_style(actor) + (f";{SEARCH_OUTLINE}" if searched else "")
+    found = ' class="search-hit"' if searched else ""
     return (
-        f'<mark data-actor="{actor.code}" title="{html.escape(actor.name)}" style="{actor_style(actor)}">'
+        f'<mark data-actor="{actor.code}"{found} title="{html.escape(actor.name)}" style="{style}">'
         f'{html.escape(words)}<sup style="font-size:65%;margin-left:2px">{actor.code}</sup></mark>'
     )
 
 
-def highlight_mentions(text: str) -> str:
-    """The passage as HTML, every actor mention wrapped in a <mark> in that actor's colour."""
+def search_spans(text: str, phrase: str) -> list[tuple[int, int]]:
+    """Where `phrase` occurs in `text`, matched as the reader's search matches (any case, plain quotes)."""
+    wanted, folded = fold(phrase.strip()), fold(text)
+    if not wanted or len(folded) != len(text):  # a letter whose case folds to two: no places to show
+        return []
+    spans, start = [], folded.find(wanted)
+    while start >= 0:
+        spans.append((start, start + len(wanted)))
+        start = folded.find(wanted, start + len(wanted))
+    return spans
+
+
+def _with_search(text: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> str:
+    """text[start:end] as HTML, the parts inside a search span marked."""
+    parts, done = [], start
+    for hit_start, hit_end in spans:
+        hit_start, hit_end = max(hit_start, done), min(hit_end, end)
+        if hit_end > hit_start:
+            parts += [html.escape(text[done:hit_start]), search_mark(text[hit_start:hit_end])]
+            done = hit_end
+    parts.append(html.escape(text[done:end]))
+    return "".join(parts)
+
+
+def search_mark(words: str) -> str:
+    return f'<mark class="search-hit" style="background:{QUOTE_COLOUR};color:#000000;{SEARCH_OUTLINE}">' \
+           f"{html.escape(words)}</mark>"  # fmt: skip
+
+
+def highlight_mentions(text: str, phrase: str = "") -> str:
+    """The passage as HTML, every actor mention wrapped in a <mark> in that actor's colour, and every
+    place `phrase` occurs marked for the search."""
     codebook = load_codebook()
+    spans = search_spans(text, phrase) if phrase else []
     parts, done = [], 0
     for mention in codebook.mentions(text):
-        parts.append(html.escape(text[done : mention.start]))
-        parts.append(actor_mark(text[mention.start : mention.end], codebook.actors[mention.code]))
+        parts.append(_with_search(text, done, mention.start, spans))
+        searched = any(start < mention.end and end > mention.start for start, end in spans)
+        parts.append(actor_mark(text[mention.start : mention.end], codebook.actors[mention.code], searched))
         done = mention.end
-    parts.append(html.escape(text[done:]))
+    parts.append(_with_search(text, done, len(text), spans))
     return "".join(parts)
 
 
@@ -131,10 +168,11 @@ def mark_quotes(paragraph: Paragraph, quotes: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def paragraph_html(paragraph: Paragraph, quote: str | Sequence[str] | None = None) -> str:
-    """One paragraph with its id: actor mentions highlighted, or, if given, the quote(s) instead."""
+def paragraph_html(paragraph: Paragraph, quote: str | Sequence[str] | None = None, phrase: str = "") -> str:
+    """One paragraph with its id: actor mentions (and a searched phrase) highlighted, or, if given,
+    the quote(s) instead."""
     if quote is None:
-        body = highlight_mentions(paragraph.text)
+        body = highlight_mentions(paragraph.text, phrase)
     else:
         body = mark_quotes(paragraph, [quote] if isinstance(quote, str) else quote)
     return f'<p data-paragraph="{paragraph.id}"><b>[{paragraph.id}]</b> {body}</p>'
@@ -165,6 +203,7 @@ class ReaderRow:
     """A paragraph with everything the reader filters on, computed once."""
 
     html: str
+    paragraph: Paragraph
     actors: frozenset[str]
     issues: frozenset[str]
     folded: str  # the text, casefolded with plain quotes, for the phrase search
@@ -179,6 +218,7 @@ def reader_rows(text: Commentary) -> tuple[ReaderRow, ...]:
     return tuple(
         ReaderRow(
             html=paragraph_html(paragraph),
+            paragraph=paragraph,
             actors=frozenset(m.code for m in codebook.mentions(paragraph.text)),
             issues=frozenset(codebook.issues_in(paragraph.text)),
             folded=fold(paragraph.text),
@@ -202,6 +242,8 @@ def reader_html(
     summary = f"<p><i>{len(matching)} of {len(rows)} paragraphs of {html.escape(author)} match.</i></p>"
     if not matching:
         return summary + "<p>No paragraph matches: choose another actor or issue, or shorten the phrase.</p>"
+    if wanted:  # only the paragraphs shown are built again, with the phrase marked
+        return summary + "\n".join(paragraph_html(row.paragraph, phrase=phrase) for row in matching)
     return summary + "\n".join(row.html for row in matching)
 
 
@@ -332,11 +374,18 @@ class Comparer(widgets.VBox):
         )
         self.proposition = html_widget()
         stance_options = [("— your reading —", NO_READING)] + [(stance_text(s), s) for s in codebook.stances]
+        # Each reading on a row of its own, the menu as wide as the notebook, so the longest stance
+        # ("not addressed: the author does not discuss this issue") is never cut off.
         self.student_stances = {
-            text.id: widgets.Dropdown(options=stance_options, value=NO_READING, description="You read",
-                                      layout=shared_layout(width="95%"))
+            text.id: widgets.Dropdown(options=stance_options, value=NO_READING,
+                                      description=f"{text.surname} reads",
+                                      style={"description_width": "initial"},
+                                      layout=shared_layout(width="95%", max_width="40em"))
             for text in corpus
         }  # fmt: skip
+        #: The student's readings by (issue, text id), kept when the issue changes.
+        self.readings: dict[tuple[str, str], int | str] = {}
+        self._restoring = False
         self.panels = {text.id: html_widget() for text in corpus}
         self.reveal_button = widgets.Button(
             description=REVEAL_LABEL,
@@ -345,14 +394,12 @@ class Comparer(widgets.VBox):
             layout=shared_layout(width="fit-content"),
         )
         self.stance_map_output = widgets.Output(layout=shared_layout())
-        columns = [
-            widgets.VBox([self.student_stances[t.id], self.panels[t.id]], layout=shared_layout(width="50%"))
-            for t in corpus
-        ]
+        columns = [widgets.VBox([self.panels[t.id]], layout=shared_layout(width="50%")) for t in corpus]
         self.add_class(KIT_CLASS)
         self.children = [
             self.issue_choice,
             self.proposition,
+            *self.student_stances.values(),
             widgets.HBox(columns, layout=shared_layout()),
             self.reveal_button,
             self.stance_map_output,
@@ -368,9 +415,12 @@ class Comparer(widgets.VBox):
         return self.issue_choice.value
 
     def _choose_issue(self, _change: object = None) -> None:
-        self.revealed = False
-        for choice in self.student_stances.values():
-            choice.value = NO_READING
+        # An issue keeps its readings and its reveal: coming back to it shows them again.
+        self.revealed = self.issue in self.revealed_issues
+        self._restoring = True
+        for text_id, choice in self.student_stances.items():
+            choice.value = self.readings.get((self.issue, text_id), NO_READING)
+        self._restoring = False
         issue = load_codebook().issues[self.issue]
         self.proposition.value = (
             FOCUS_STYLE + f"<p><b>Proposition:</b> {html.escape(issue.proposition)}</p>" + KEYBOARD_HINT
@@ -381,7 +431,11 @@ class Comparer(widgets.VBox):
     def _draw_stance_map(self) -> None:
         self.stance_map_output.outputs = stance_map_output(self.issue, frozenset(self.revealed_issues))
 
-    def _change_reading(self, _change: object) -> None:
+    def _change_reading(self, change: dict) -> None:
+        if self._restoring:
+            return
+        text_id = next(t for t, choice in self.student_stances.items() if choice is change["owner"])
+        self.readings[(self.issue, text_id)] = change["new"]
         if self.revealed:  # keep the comparison with the kit's reading up to date
             self._render_panels()
 

@@ -271,7 +271,7 @@ def test_the_widgets_work_from_the_keyboard_with_visible_focus(lab_page, lab):
 
 # --- a released assignment and Validate -----------------------------------------------------
 
-TYPED = {'"R02": ""': '"R02": "South Korea, Japan"', '"R03": ""': '"R03": "Soth Korea"'}
+TYPED = {"\nR02:\n": "\nR02: South Korea, Japan\n", "\nR03:\n": "\nR03: Soth Korea\n"}  # plain lines
 
 
 def test_a_released_assignment_and_its_validate_dialog(lab_page, lab):
@@ -284,7 +284,7 @@ def test_a_released_assignment_and_its_validate_dialog(lab_page, lab):
     page.evaluate(
         """typed => {
             const notebook = window.jupyterapp.shell.currentWidget.content;
-            const cell = notebook.widgets.find(c => c.model.sharedModel.getSource().includes("answers = {"));
+            const cell = notebook.widgets.find(c => c.model.sharedModel.getSource().includes("%%answers"));
             let source = cell.model.sharedModel.getSource();
             for (const [blank, answer] of Object.entries(typed)) source = source.replace(blank, answer);
             cell.model.sharedModel.setSource(source);

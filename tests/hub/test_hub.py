@@ -121,9 +121,9 @@ def test_students_log_in_and_run_lesson_one(hub, browser, term):
 def typed_answers(count: int, misspelt: bool) -> dict[str, str]:
     """Replacements for the release's blank answers: the key's answer for the first `count` items."""
     right = list(model_answers(ASSIGNMENT).items())
-    typed = {f'"{item}": ""': f'"{item}": {json.dumps(answer)}' for item, answer in right[:count]}
+    typed = {f"\n{item}:\n": f"\n{item}: {answer}\n" for item, answer in right[:count]}  # plain lines
     if misspelt:
-        typed[f'"{right[-1][0]}": ""'] = f'"{right[-1][0]}": {MISSPELT}'
+        typed[f"\n{right[-1][0]}:\n"] = f"\n{right[-1][0]}: {MISSPELT}\n"
     return typed
 
 
@@ -148,7 +148,7 @@ def test_students_fetch_validate_and_submit(hub, term):
         page.evaluate("""([typed, written, probe]) => {
             const notebook = window.jupyterapp.shell.currentWidget.content;
             const cells = notebook.widgets;
-            const answers = cells.find(c => c.model.sharedModel.getSource().includes("answers = {"));
+            const answers = cells.find(c => c.model.sharedModel.getSource().includes("%%answers"));
             let source = answers.model.sharedModel.getSource();
             for (const [blank, answer] of Object.entries(typed)) source = source.replace(blank, answer);
             answers.model.sharedModel.setSource(source);

@@ -44,6 +44,8 @@ RESAMPLES = 1000
 #: An item is worth a second look when more than this share of the class gave one answer the key
 #: does not give full credit: a shared trap, or a slip in the key.
 CONVERGED = 0.5
+#: α compares coders with each other: with fewer there is nothing to compare.
+MIN_CODERS = 2
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ def class_agreement(data: ClassData, resamples: int = RESAMPLES, seed: int = 0) 
     import numpy as np
 
     panel = class_panel(data)
+    if panel.coders < MIN_CODERS:
+        nan = math.nan
+        return ClassAgreement(data.assignment, panel.coders, len(panel.units), nan, nan, nan, nan, nan, [], 0)
     students = [s for s, answers in data.answers.items() if any(v is not None for v in answers.values())]
     by_item = {item.id: [u for u in panel.units if u.id.split(" ")[0] == item.id] for item in data.items}
     matrices = [reliability.value_counts(units, panel.codes) for units in by_item.values()]
@@ -205,6 +210,8 @@ def agreement_charts(result: ClassAgreement) -> dict[str, object]:
     and each item's α with its interval (the lowest are the units the class reads differently)."""
     from peninsula import vega
 
+    if result.coders < MIN_CODERS:
+        return {}  # no α to draw: summary_html says why
     vega.enable_offline()
     import altair as alt
 
@@ -284,6 +291,13 @@ def _rounded(value: float) -> float | None:
 
 def summary_html(result: ClassAgreement) -> str:
     """The overall figures, the method in two sentences, and the items worth a look, as HTML."""
+    if result.coders < MIN_CODERS:
+        graded = f"{result.coders} graded submission{'' if result.coders == 1 else 's'}"
+        return (
+            f"<p>Krippendorff's α needs at least {MIN_CODERS} coders: it compares the students' codings "
+            f"with each other, and this class has {graded} with a usable answer. The agreement figures "
+            "and charts appear here once two or more students are graded.</p>"
+        )
     look = [i for i in result.items if i.converged_off_key]
     lowest = sorted((i for i in result.items if not math.isnan(i.alpha)), key=lambda i: i.alpha)[:5]
     rows = "".join(

@@ -13,7 +13,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from peninsula.answers import PLAN_BRANCHES, authors, compact_ids
+from peninsula.answers import MAGIC_LINE, PLAN_BRANCHES, authors, compact_ids
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
 from peninsula.grader.key import PARTS, Item, load_answer_key, load_items, model_answers
 
@@ -31,10 +31,10 @@ PART_TITLES = {
 PART_INSTRUCTIONS = {
     "trivedi": "Trivedi, PacNet #28 (April 2018). Type the actor(s) who must act.",
     "cronin": "Cronin, Foreign Policy (14 January 2019). Type the actor(s) who must act.",
-    "attributions": 'Part 1. Who makes this point? Type "Trivedi" or "Cronin".',
-    "stances": f'Part 2. Stance on the proposition: a whole number from -2 to 2, or "{NOT_ADDRESSED}".',
-    "plan_b": 'Part 3. When does Cronin recommend this? "success", "unproductive" or "neither".',
-    "evidence": 'Part 4. One paragraph id that supports the claim, such as "T6" or "C17".',
+    "attributions": "Part 1. Who makes this point? Type Trivedi or Cronin.",
+    "stances": f"Part 2. Stance on the proposition: a whole number from -2 to 2, or {NOT_ADDRESSED}.",
+    "plan_b": "Part 3. When does Cronin recommend this? success, unproductive or neither.",
+    "evidence": "Part 4. One paragraph id that supports the claim, such as T6 or C17.",
 }
 
 
@@ -71,35 +71,55 @@ def _question(cell_id: str, markdown: str) -> dict:
 
 
 def _comment(text: str, first: str, rest: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest)
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
+
+
+def _plain(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _answer_cell(assignment: str, items: list[Item]) -> dict:
+    """The answer cell: `%%answers`, then one `ID:` line per item under its prompt, as plain lines.
+    The model answers sit in the solution region, which the release strips."""
     model = model_answers(assignment)
-    lines = [f"{ANSWERS_PREAMBLE[assignment]}answers = {{"]
+    lines = [MAGIC_LINE, *ANSWERS_PREAMBLE[assignment].strip("\n").split("\n")]
     for part in PARTS[assignment]:
-        lines += [f"    # ---- {PART_INSTRUCTIONS[part]}"]
+        lines += [f"# ---- {PART_INSTRUCTIONS[part]}"]
         for item in (i for i in items if i.part == part):
             shown = f"{item.where}: “{item.prompt}”" if item.where else item.prompt
-            lines += [*_comment(shown, "    # ", "    #     "), f'    "{item.id}": "",']
+            lines += [*_comment(shown, "# ", "#     "), f"{item.id}:"]
     lines += [
-        "}",
         "### BEGIN SOLUTION",
-        "answers = {",
-        *(f"    {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in model.items()),
-        "}",
+        *(f"{item_id}: {_plain(value)}" for item_id, value in model.items()),
         "### END SOLUTION",
     ]
     return _cell("code", "answers", "\n".join(lines), solution=True)
 
 
+HOW_TO_TYPE = (
+    "# One answer per line, after its id and the colon. No quotes or commas at the end are needed.\n"
+    "# Lines that start with # are notes for you; the grader does not read them. Keep every id.\n"
+)
 ANSWERS_PREAMBLE = {
     "who_must_act": (
-        "# Type between the quotes who must carry out each recommendation. Several actors: separate\n"
-        '# them with commas, e.g. "US, South Korea". Names and aliases from the table above, any case.\n'
+        "# Type after each id who must carry out the recommendation, like this:  Rxx: US, South Korea\n"
+        "# Several actors: separate them with commas. Codes, names or aliases from the table, any case.\n"
+        + HOW_TO_TYPE
     ),
-    "comparing_positions": "# Type each answer between the quotes. Keep every line and every id.\n",
+    "comparing_positions": "# Type each answer after its id, like this:  Axx: Trivedi  or  Sxx: -1\n"
+    + HOW_TO_TYPE,
 }
+
+
+def _setup_cell(items: list[Item]) -> dict:
+    # Read-only: it must run before the answer cell, whose first line needs the magic it registers.
+    source = (
+        "# Run this cell first (Run All does): it lets the answer cell below hold plain lines, and\n"
+        "# checks their format each time you run it. It says nothing about whether answers are right.\n"
+        "from peninsula.answers import expect_items\n\n"
+        f'expect_items("{compact_ids([item.id for item in items])}")'
+    )
+    return _cell("code", "setup", source, locked=True)
 
 
 def _check_cell(items: list[Item]) -> dict:
@@ -141,6 +161,20 @@ def _actor_table() -> str:
     return "| code | name | some accepted aliases |\n| --- | --- | --- |\n" + "\n".join(rows)
 
 
+BEFORE_YOU_SUBMIT = """
+**Before you submit.** Run every cell (Run → Run All Cells), then save (Ctrl+S). The format check
+under the answer cell must say **Format OK**; if it says **Not ready to submit**, fix what it lists.
+The **Validate** button above the notebook shows the same list. Submitting does not check anything
+itself, so this is your check. Then submit: Nbgrader → Assignment List, and **Submit** beside this
+assignment (or upload this notebook where your course collects work).
+
+**Your feedback.** Once it is released: in the Assignment List, click **Fetch Feedback**, then
+**(view feedback)** beside your submission. That opens a folder in the file browser on the left:
+double-click the `.html` file in it. The page opens with a **Trust HTML** button above it; you do
+not need it, the page reads fine as it is.
+""".strip()
+
+
 def _who_must_act_cells(items: list[Item]) -> list[dict]:
     discussion = [r for r in load_answer_key() if not r.autograde and not r.worked_example]
     discussion_list = "\n".join(f"- **{r.id}** ({r.paragraph}): “{r.quote}”" for r in discussion)
@@ -153,9 +187,10 @@ Both commentaries are full of advice. For each of the {total} recommendations be
 to carry it out**: not who is named, addressed or helped, but who must act for it to happen (the
 codebook's rules, lesson 2). Read the paragraph each one comes from in `source_texts/` first.
 
-**How to answer.** In the answer cell, type the actor(s) between the quotes after each id, e.g.
-`"Japan"` or `"US, South Korea"`. Use the codes, names or aliases below, in any case.
-Then run the format check under it: it lists anything it cannot read ("no answer yet", a misspelt
+**How to answer.** In the answer cell, type the actor(s) after each id and its colon, like
+`Rxx: Japan` or `Rxx: US, South Korea` (Rxx stands for the id): no quotes needed. Use the codes,
+names or aliases below, in any case. Running the answer cell checks what you typed at once, and so
+does the format check under it: it lists anything it cannot read ("no answer yet", a misspelt
 name). It does not tell you whether you are right.
 
 {_actor_table()}
@@ -167,7 +202,10 @@ answer or a name that is not recognised earns nothing. The last question is grad
 
 The widgets from the lessons can help you explore the texts, but only what you type in the answer
 cell counts: save the notebook after typing.
+
+{BEFORE_YOU_SUBMIT}
 """),
+        _setup_cell(items),
         _answer_cell("who_must_act", items),
         _check_cell(items),
         *(_hidden_cell("who_must_act", part, _points(items, part)) for part in PARTS["who_must_act"]),
@@ -226,11 +264,16 @@ the accepted stance earns half the point.
 **Part 4.** For each claim, give the id of a paragraph that supports it. Any paragraph that
 supports the claim earns the point.
 
-Every item is worth one point. Type your answers in the answer cell and run the format check
-under it: it lists anything it cannot read, but never says whether an answer is right. You may
-explore the texts with the lessons' widgets, but only what you type in the answer cell counts
+Every item is worth one point. Type each answer in the answer cell after its id and colon, with
+no quotes, like `Axx: Trivedi`, `Sxx: -1`, `Sxx: not addressed`, `Pxx: success`, `Exx: T6` (xx
+stands for the id's number). Running the answer cell checks what you typed, and so does the format
+check under it: it lists anything it cannot read, but never says whether an answer is right. You
+may explore the texts with the lessons' widgets, but only what you type in the answer cell counts
 (widget settings are not saved with your answers), so save the notebook after typing.
+
+{BEFORE_YOU_SUBMIT}
 """),
+        _setup_cell(items),
         _answer_cell("comparing_positions", items),
         _check_cell(items),
         *(

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from peninsula.answers import PLAN_BRANCHES, STANCE_VALUES, authors
+from peninsula.answers import ANSWER_CELL_ID, PLAN_BRANCHES, STANCE_VALUES, authors
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.key import Item, load_items
@@ -25,6 +25,9 @@ from peninsula.grader.key import Item, load_items
 BROKEN_KINDS = ("invalid JSON", "deleted cells", "renamed notebook", "infinite loop", "stderr noise",
                 "edited tests")  # fmt: skip
 MISSING_EVERY = 15  # one roster student in this many never submits
+#: The two answer-cell formats: plain lines (today's release) and the dictionary of earlier releases.
+ANSWER_FORMATS = ("plain lines", "dictionary")
+DICTIONARY_EVERY = 4  # one student in this many still types the dictionary (work begun before)
 PLANTED_FROM = 20  # class size from which the trap and the two copies are planted
 TRAPPED_SHARE = 0.7  # share of the class that falls into the shared trap
 COPIED_ITEMS = 0.9  # share of the source's answers the copier takes over (the rest are their own)
@@ -44,18 +47,22 @@ class DemoStudent:
     submits: bool
     copies: str | None = None  # whose answers this student copied (most of them)
     hands_in: str | None = None  # whose notebook file this student handed in, byte for byte
+    answer_format: str = ANSWER_FORMATS[0]
 
 
-def plan_class(size: int, seed: int = 0) -> list[DemoStudent]:
+def plan_class(size: int, seed: int = 0, answer_format: str | None = None) -> list[DemoStudent]:
     """Who is in the class: accuracies spread over a realistic range, one of each broken kind
-    (when the class is large enough), and a few students who never submit."""
+    (when the class is large enough), and a few students who never submit. Every student types
+    `answer_format`; by default most type plain lines and one in `DICTIONARY_EVERY` the dictionary."""
     rng = random.Random(seed)
     students = []
     for number in range(1, size + 1):
         broken = BROKEN_KINDS[number - 1] if number <= len(BROKEN_KINDS) and size >= 12 else None
         submits = number % MISSING_EVERY != 0
         accuracy = min(0.98, max(0.2, rng.gauss(0.7, 0.15)))
-        students.append(DemoStudent(f"demo{number:03d}", round(accuracy, 2), broken, submits))
+        typed = answer_format or ANSWER_FORMATS[number % DICTIONARY_EVERY == 2]
+        student_id = f"demo{number:03d}"
+        students.append(DemoStudent(student_id, round(accuracy, 2), broken, submits, answer_format=typed))
     return _plant_copies(students, seed) if size >= PLANTED_FROM else students
 
 
@@ -106,10 +113,24 @@ def answer_for(item: Item, accuracy: float, rng: random.Random) -> object:
 
 
 def fill_answers(source: str, answers: dict[str, object]) -> str:
-    """Type each answer between the quotes after its id in the answer cell's source."""
+    """Type each answer after its id on the answer cell's plain `ID:` lines."""
     for item_id, value in answers.items():
-        source = re.sub(rf'("{item_id}":\s*)""', lambda m, v=value: m.group(1) + json.dumps(v), source)
+        line = f"{item_id}: {value}"
+        source = re.sub(rf"^{item_id}:[ \t]*$", lambda _match, typed=line: typed, source, flags=re.MULTILINE)
     return source
+
+
+def dictionary_cell(answers: dict[str, object]) -> str:
+    """The answers as the dictionary that releases before the plain lines asked for."""
+    lines = [f"    {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)},\n" for k, v in answers.items()]
+    return "answers = {\n" + "".join(lines) + "}\n"
+
+
+def answer_cell_source(released: str, answers: dict[str, object], answer_format: str) -> str:
+    """The answer cell a student hands in, typed in `answer_format`."""
+    if answer_format == "dictionary":
+        return dictionary_cell(answers)
+    return fill_answers(released, answers)
 
 
 def break_notebook(notebook: dict, kind: str) -> dict | str:
@@ -134,7 +155,8 @@ def _code_cell(source: str) -> dict:
     return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
 
 
-def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0) -> list[DemoStudent]:
+def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0,
+                    answer_format: str | None = None) -> list[DemoStudent]:  # fmt: skip
     """Write the class into submitted/ and put every student on the gradebook's roster."""
     if size < 1:
         raise PipelineError("a demo class needs at least one student")
@@ -147,7 +169,7 @@ def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0) -
             raise PipelineError(f"nbgrader generate_assignment failed:\n{generated.get('log', '')}")
     items = load_items(assignment, key_file=course.key_file)
     rng = random.Random(seed)
-    students = plan_class(size, seed)
+    students = plan_class(size, seed, answer_format)
     with api.gradebook as gradebook:
         for student in students:
             number = int(student.student_id[4:])
@@ -176,8 +198,10 @@ def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0) -
             notebook = json.loads((released / name).read_text(encoding="utf-8"))
             for cell in notebook["cells"]:
                 flags = cell["metadata"].get("nbgrader", {})
-                if cell["cell_type"] == "code":
-                    cell["source"] = fill_answers("".join(cell["source"]), answers[student.student_id])
+                if flags.get("grade_id") == ANSWER_CELL_ID:
+                    cell["source"] = answer_cell_source(
+                        "".join(cell["source"]), answers[student.student_id], student.answer_format
+                    )
                 elif flags.get("solution") and flags.get("grade"):  # a hand-graded written answer
                     cell["source"] = WRITTEN_ANSWER
             content = break_notebook(notebook, student.broken) if student.broken else notebook
@@ -220,10 +244,12 @@ def _plant_answers(answers: dict[str, dict[str, object]], students: list[DemoStu
 def describe(students: list[DemoStudent], assignment: str, root: Path) -> str:
     broken = [f"{s.student_id} ({s.broken})" for s in students if s.broken and s.submits]
     missing = [s.student_id for s in students if not s.submits]
+    dictionary = [s.student_id for s in students if s.submits and s.answer_format == "dictionary"]
     return "\n".join([
         f"Wrote {sum(s.submits for s in students)} submissions of {assignment} to {root / 'submitted'}.",
         f"Broken on purpose: {', '.join(broken) or 'none'}.",
         f"On the roster but never submitted: {', '.join(missing) or 'none'}.",
+        f"Typed the answers as the earlier dictionary, not plain lines: {', '.join(dictionary) or 'none'}.",
         *[f"Planted for `peninsula integrity`: {s.student_id} copied most of {s.copies}'s answers."
           for s in students if s.copies],
         *[f"Planted for `peninsula integrity`: {s.student_id} handed in {s.hands_in}'s notebook file "

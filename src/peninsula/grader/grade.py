@@ -289,7 +289,7 @@ def typed_ids(course: Course, assignment: str, student: str, notebooks: list[str
     """The item ids the student typed something for in their answer cells, readable or not."""
     import json
 
-    from peninsula.answers import ANSWER_CELL_ID, ITEM_LINE
+    from peninsula.answers import ANSWER_CELL_ID, read_answer_cell
 
     typed = set()
     for name in notebooks:
@@ -298,10 +298,7 @@ def typed_ids(course: Course, assignment: str, student: str, notebooks: list[str
         )
         for cell in notebook["cells"]:
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID:
-                lines = "".join(cell["source"]).splitlines()
-                typed |= {
-                    m["id"] for m in map(ITEM_LINE.match, lines) if m and m["value"].strip(" ,") != '""'
-                }
+                typed |= read_answer_cell("".join(cell["source"])).typed  # both formats, bounded
     return typed
 
 
