@@ -238,7 +238,8 @@ def peninsula_seconds(course: Path, *args: str) -> float:
 
 def class_floor_seconds(submitted: Path, assignment: str) -> tuple[float, int]:
     """(seconds, notebooks): executing every readable notebook of the class in nbclient, one fresh
-    kernel each, estimated from an evenly spread sample of CLASS_FLOOR_SAMPLE of them."""
+    kernel each, estimated as the median of an evenly spread sample of CLASS_FLOOR_SAMPLE of them
+    times their number (the median, so the demo's infinite loop does not inflate the floor)."""
     notebooks = []
     for path in sorted(submitted.glob(f"*/{assignment}/{assignment}.ipynb")):
         try:
@@ -249,11 +250,11 @@ def class_floor_seconds(submitted: Path, assignment: str) -> tuple[float, int]:
     runs = []
     for path, notebook in notebooks[::step][:CLASS_FLOOR_SAMPLE]:
         client = NotebookClient(notebook, kernel_name="python3", timeout=30, allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
+                                interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
         start = time.perf_counter()
         client.execute(stderr=subprocess.DEVNULL)
         runs.append(time.perf_counter() - start)
-    return statistics.mean(runs) * len(notebooks), len(notebooks)
+    return median(runs) * len(notebooks), len(notebooks)
 
 
 def parallel_grading() -> dict:
@@ -417,7 +418,7 @@ start and end of this run: {load}; other work on the machine makes single runs s
   (`--Execute.kernel_name=python3`), interleaved.
 - `peninsula grade` on a demo class: against its own sequential run, and against executing every
   readable notebook of the class in nbclient (a fresh kernel each, cells may fail, 30 s per cell),
-  estimated from {sample} of them spread over the class.
+  estimated as the median of {sample} of them spread over the class, times their number.
 - Graded notebook's kernel work: every cell of the source notebook, hidden tests included, timed after
   the kernel is up. "Heavy modules loaded" lists which of altair, ipywidgets, jsonschema and nbgrader
   the kernel had imported by the end.
