@@ -249,8 +249,9 @@ def class_floor_seconds(submitted: Path, assignment: str) -> tuple[float, int]:
     step = max(1, len(notebooks) // CLASS_FLOOR_SAMPLE)
     runs = []
     for path, notebook in notebooks[::step][:CLASS_FLOOR_SAMPLE]:
+        resources = {"metadata": {"path": str(path.parent)}}
         client = NotebookClient(notebook, kernel_name="python3", timeout=30, allow_errors=True,
-                                interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
+                                interrupt_on_timeout=True, resources=resources)  # fmt: skip
         start = time.perf_counter()
         client.execute(stderr=subprocess.DEVNULL)
         runs.append(time.perf_counter() - start)
