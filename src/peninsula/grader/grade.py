@@ -317,13 +317,20 @@ def grading_notes(course: Course, assignment: str, student: str, notebooks: list
         notes = _autograded(course, assignment, student, name).get("metadata", {}).get(NOTES, {})
         where = f"{name}: " if len(notebooks) > 1 else ""
         hows.append(notes.get("graded", ""))
+        known = _source_ids(course.source / assignment / name)  # a student's own ids are never echoed
         for grade_id, numbers in sorted(notes.get("copies", {}).items()):
             cells = ", ".join(map(str, numbers))
-            reasons.append(f"{where}cell {grade_id!r} appears {len(numbers)} times (cells {cells}): "
+            which = f"cell {grade_id!r}" if grade_id in known else "a cell the assignment does not have"
+            reasons.append(f"{where}{which} appears {len(numbers)} times (cells {cells}): "
                            f"graded cell {numbers[0]}, the first")  # fmt: skip
         if notes.get("restored"):
             reasons.append(f"{where}deleted cell(s) put back and graded 0: {', '.join(notes['restored'])}")
     return GradingNotes(" / ".join(sorted(set(hows) - {""})), tuple(reasons))
+
+
+def _source_ids(source: Path) -> set[str]:
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"] if source.is_file() else []
+    return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells} - {None}
 
 
 def _autograded(course: Course, assignment: str, student: str, name: str) -> dict:
