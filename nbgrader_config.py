@@ -30,9 +30,11 @@ if "root" not in site_config().Exchange:
 # above a solution region, so the release needs no stub code there (the default stub raises).
 c.ClearSolutions.code_stub = {"python": ""}
 
-# Scores are computed in the grader's process from the answer cell's text, and student code runs in a
-# bubblewrap sandbox that cannot see this folder (peninsula.grader.autograde, .sandbox). Deleted
-# answer and graded cells are put back and graded 0 instead of failing the submission.
+# Scores are computed in the grader's process from the answer cell's text. An assignment scored
+# entirely from text (both of the kit's) runs no student code at all; one with an instructor's own
+# code-graded cells runs each notebook in a bubblewrap sandbox that cannot see this folder
+# (peninsula.grader.autograde, .execution, .sandbox). Deleted answer and graded cells are put back
+# and graded 0, and a pasted copy of a cell is ignored, instead of failing the submission.
 from peninsula.grader.autograde import configure  # noqa: E402
 
 configure(c)

@@ -3,7 +3,10 @@ the grader's scoring step on a notebook in memory (with the course's real key)."
 
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient.exceptions import DeadKernelError
+from nbformat.reader import NotJSONError
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
@@ -278,3 +281,53 @@ def test_the_check_cell_lists_its_ids_as_ranges_that_expand_in_order():
         assert expand_ids(compact_ids(ids)) == ids
     assert compact_ids(["R02", "R03", "R04", "R40", "R08", "A01"]) == "R02-R04 R40 R08 A01"
     assert expand_ids("R02 R03") == ["R02", "R03"]  # plain ids, as older releases wrote them
+
+
+def test_the_kits_assignments_need_no_kernel_and_an_instructors_test_cell_does(tmp_path):
+    from peninsula.grader.execution import cells_needing_a_kernel
+
+    for assignment in PARTS:
+        assert cells_needing_a_kernel(ROOT / "course" / assignment, assignment) == []
+    source = tmp_path / "who_must_act"
+    source.mkdir()
+    test_cell = new_code_cell("assert f(2) == 4", metadata={"nbgrader": {"grade": True, "grade_id": "t1", "points": 1}})
+    nbformat.write(new_notebook(cells=[test_cell, graded_cell("trivedi", 16)]), source / "mine.ipynb")
+    assert cells_needing_a_kernel(source, "who_must_act") == ["mine:t1"]
+    assert cells_needing_a_kernel(tmp_path / "nowhere", "who_must_act") != []  # unknown: run it, as nbgrader does
+    (source / "broken.ipynb").write_text("{")
+    assert cells_needing_a_kernel(source, "who_must_act") == ["(unreadable source broken.ipynb)"]
+
+
+def test_a_pasted_cell_keeps_its_first_copy_and_the_notes_say_so():
+    from peninsula.grader.autograde import KeepFirstCopy
+
+    def answer(source: str):
+        return new_code_cell(source, metadata={"nbgrader": {"grade_id": "answers", "solution": True, "grade": False}})
+
+    notebook = new_notebook(cells=[answer("answers = {'R02': 'US'}"), graded_cell("trivedi", 16),
+                                   answer("answers = {'R02': 'China'}")])  # fmt: skip
+    notebook.metadata["peninsula"] = {"restored": ["forged by the student"]}
+    KeepFirstCopy().preprocess(notebook, {})
+    assert notebook.metadata["peninsula"] == {"copies": {"answers": [1, 3]}}
+    assert "nbgrader" in notebook.cells[0].metadata and "nbgrader" not in notebook.cells[2].metadata
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (NotJSONError("timeout"), "the notebook file is not valid JSON"),
+        (DeadKernelError("a cell ran past the time limit"),
+         "the kernel died while running it"),
+        (KeyError("Kernel died"), "autograde failed (KeyError; details: exports/who_must_act-grade.log)"),
+    ],
+)  # fmt: skip
+def test_failure_reasons_come_from_the_exception_type_not_its_words(tmp_path, error, reason):
+    from peninsula.grader.course import Course
+    from peninsula.grader.grade import failure_reason
+
+    folder = tmp_path / "submitted" / "s1" / "who_must_act"
+    folder.mkdir(parents=True)
+    (folder / "who_must_act.ipynb").write_text("{")
+    course = Course(tmp_path)
+    assert failure_reason(course, "who_must_act", "s1", [error], ["who_must_act.ipynb"]) == reason
+    assert failure_reason(course, "who_must_act", "s1", [], ["who_must_act.ipynb"]).startswith("autograde failed")

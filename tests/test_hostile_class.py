@@ -1,9 +1,13 @@
 """A hostile class: submissions written against the released notebook by students who want marks
-without knowing the answers, graded by the real `peninsula grade` (real nbgrader, real bwrap).
+without knowing the answers, graded by the real `peninsula grade` (real nbgrader).
 
-Every attack that gave full marks before grading moved out of the student's kernel is here. None
-may earn more than its typed answers earn, change another student's grade, change the key or the
-sources, put key material into feedback, or leave a process behind."""
+Every attack that gave full marks before grading moved out of the student's kernel is here, and
+now none of their code runs at all: the kit's assignments are graded from the answer cell's text.
+None may earn more than its typed answers earn, change another student's grade, change the key or
+the sources, put key material into feedback, reach a listener on loopback, or leave a process
+behind. Honest accidents (a pasted copy of the answer cell) are graded, and failure reasons come
+from what happened, not from words a student wrote. (The sandbox, for assignments whose notebooks
+must run, is attacked in tests/test_sandbox.py.)"""
 
 from __future__ import annotations
 
@@ -78,6 +82,8 @@ ATTACKS: dict[str, str] = {
     """),
     "fork bomb": "import subprocess\nkids = [subprocess.Popen(['sleep', '30']) for _ in range(300)]",
     "memory": "hog = bytearray(3 * 1024**3)",
+    "kernel words": "raise TimeoutError('Kernel died. Timeout: a cell ran past the time limit. NotJSONError')",
+    "call home": "import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=3).sendall(b'ran')",
 }
 
 
@@ -168,8 +174,16 @@ def hostile_class(tmp_path_factory):
     peninsula(course, "grade", A1)
     before = grades(course), gradebook_rows(course, set(HONEST)), digests(course)
     submit(course, "typed_only", with_answers(release, TYPED))  # what the attackers' own answers earn
+    listener = socket.socket()  # a server on loopback that student code must never reach
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
     for name, code in ATTACKS.items():
+        code = code.replace("PORT", str(listener.getsockname()[1]))
         submit(course, "attack_" + name.replace(" ", "_"), with_answers(release, TYPED, extra=code))
+    submit(course, "pasted_answer_cell", pasted_answer_cell(release))
+    submit(course, "attack_forged_test_cell_first", forged_test_cell_first(release))
+    submit(course, "attack_made_up_grade_cell", made_up_grade_cell(release))
     computed = "from peninsula.grader.key import model_answers\nanswers = model_answers('who_must_act')\n"
     submit(course, "attack_computed_cell", with_answers(release, {}, cell_source=computed))
     submit(
@@ -182,11 +196,47 @@ def hostile_class(tmp_path_factory):
         {**release, "cells": [c for c in release["cells"] if c["id"] != "answers"]},
     )
     submit(course, "empty_notebook", {**release, "cells": []})
-    with socket.socket() as server:  # a server on loopback that a sandboxed kernel must not reach
-        server.bind(("127.0.0.1", 0))
-        server.listen()
+    with listener:
         output = peninsula(course, "grade", A1, "--jobs", "2").stdout
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody called
     return course, before, output
+
+
+def answer_cell_index(notebook: dict) -> int:
+    return next(i for i, c in enumerate(notebook["cells"]) if c["id"] == "answers")
+
+
+def pasted_answer_cell(release: dict) -> dict:
+    """Copy and paste in JupyterLab: a second answer cell with the same nbgrader metadata and a new
+    id, here holding the model answers. The first copy (the student's typed answers) is graded."""
+    notebook = with_answers(release, TYPED)
+    index = answer_cell_index(notebook)
+    pasted = {**with_answers(release, model_answers(A1))["cells"][index], "id": "pasted"}
+    notebook["cells"].insert(index + 1, pasted)
+    return notebook
+
+
+def forged_test_cell_first(release: dict) -> dict:
+    """A copy of a hidden test cell above the real one, carrying outputs that claim full marks."""
+    notebook = with_answers(release, TYPED)
+    test = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "hidden_trivedi")
+    forged = {**json.loads(json.dumps(test)), "id": "forged", "source": "17.0", "execution_count": 1,
+              "outputs": [{"output_type": "execute_result", "data": {"text/plain": "17.0"}, "metadata": {},
+                           "execution_count": 1}]}  # fmt: skip
+    notebook["cells"].insert(answer_cell_index(notebook), forged)
+    return notebook
+
+
+def made_up_grade_cell(release: dict) -> dict:
+    """A graded cell the assignment does not have, whose text reads like a kernel failure."""
+    notebook = with_answers(release, TYPED)
+    notebook["cells"].append({"cell_type": "code", "id": "bonus", "execution_count": None, "outputs": [],
+                              "source": "# Kernel died. Timeout: a cell ran past the time limit.\n100.0",
+                              "metadata": {"nbgrader": {"grade": True, "grade_id": "bonus", "points": 100,
+                                                        "solution": False, "locked": False,
+                                                        "schema_version": 3}}})  # fmt: skip
+    return notebook
 
 
 def typo_notebook(release: dict) -> dict:
@@ -207,6 +257,38 @@ def test_no_attack_earns_more_than_its_typed_answers(hostile_class):
         assert float(row["score"]) <= ceiling, (name, row)
     for name in ("attack_computed_cell", "attack_huge_cell"):
         assert float(rows[name]["score"]) == 0, rows[name]
+    assert float(rows["attack_forged_test_cell_first"]["score"]) <= ceiling
+
+
+def test_no_student_code_ran_and_the_table_says_so(hostile_class):
+    course, _, output = hostile_class
+    assert "submission(s) graded from the answer cells' text; no student code ran" in output
+    assert "bubblewrap" not in output
+    for name in ATTACKS:
+        graded = json.loads((course / "autograded" / ("attack_" + name.replace(" ", "_")) / A1 / f"{A1}.ipynb").read_text())
+        attack = next(c for c in graded["cells"] if c["id"] == "attack")
+        assert attack["outputs"] == [], (name, attack["outputs"])
+
+
+def test_a_pasted_answer_cell_is_graded_and_the_copy_kept_is_named(hostile_class):
+    course, _, output = hostile_class
+    rows = grades(course)
+    row = rows["pasted_answer_cell"]
+    assert row["status"] != "failed" and row["score"] == rows["typed_only"]["score"], row
+    index = answer_cell_index(released(course)) + 1
+    named = f"cell 'answers' appears 2 times (cells {index}, {index + 1}): graded cell {index}, the first"
+    assert named in row["reason"] and named in output
+
+
+def test_reasons_name_what_happened_not_what_the_student_wrote(hostile_class):
+    course, _, _ = hostile_class
+    rows = grades(course)
+    assert rows["attack_kernel_words"]["status"] == "graded"
+    assert rows["attack_kernel_words"]["score"] == rows["typed_only"]["score"]
+    made_up = rows["attack_made_up_grade_cell"]
+    assert made_up["status"] == "failed" and made_up["reason"].startswith("autograde failed (KeyError"), made_up
+    for row in rows.values():
+        assert "time limit" not in row["reason"] and "kernel died" not in row["reason"], row
 
 
 def test_a_computed_answer_cell_is_told_why_it_scored_nothing(hostile_class):

@@ -87,6 +87,33 @@ def test_every_student_of_the_demo_class_is_accounted_for(graded_class, sequenti
     assert "28 needs manual grading" not in output and f"({CLASS_SIZE} students)" in output
 
 
+def test_a_rerun_leaves_the_grades_csv_unchanged(graded_class, sequential_grades):
+    course, _ = graded_class
+    first = (course / "exports" / f"{A1}-grades.csv").read_bytes()
+    output = peninsula("grade", A1, course=course).stdout
+    assert (course / "exports" / f"{A1}-grades.csv").read_bytes() == first
+    assert read_grades(course) == sequential_grades
+    reasons = {row["student_id"]: row["reason"] for row in sequential_grades}
+    assert reasons["demo002"].startswith("deleted cell(s) put back and graded 0: ")
+    assert "graded from the answer cells' text; no student code ran" in output
+
+
+def test_grades_are_the_same_with_and_without_running_the_notebooks(tmp_path):
+    """The demo class (every broken kind included) graded from text, then again with every notebook
+    run in the sandbox first: the same grades, reasons and gradebook scores."""
+    course = new_course(tmp_path / "course")
+    peninsula("demo-class", A1, "--students", "12", course=course)
+    peninsula("grade", A1, course=course)
+    from_text = read_grades(course)
+    shutil.rmtree(course / "autograded")
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write("\nc.ExecuteWhereNeeded.run_every_notebook = True\nc.Execute.timeout = 5\n")
+    output = peninsula("grade", A1, course=course).stdout
+    assert "graded by running each notebook in the bubblewrap sandbox" in output
+    assert read_grades(course) == from_text
+    assert sum(row["status"] == "failed" for row in from_text) == 2  # invalid JSON, renamed notebook
+
+
 def test_failed_and_missing_are_never_a_plain_zero(graded_class):
     course, _ = graded_class
     for row in read_grades(course):

@@ -1,8 +1,15 @@
-"""The grading sandbox on its own: a real kernel started by the kit's provisioner under real bwrap."""
+"""The grading sandbox: a real kernel started by the kit's provisioner under real bwrap, on its own and
+through `peninsula grade` for an instructor's own assignment whose notebooks must run."""
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +128,76 @@ except MemoryError:
 """,
     )
     assert "stopped at" in out and "MemoryError" in out
+
+
+# An instructor's own assignment with a code-graded cell: its notebooks must run, so `peninsula grade`
+# runs each in the sandbox (the kit's own assignments run nothing: tests/test_hostile_class.py).
+SQUARES = "squares"
+SOLUTION = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n"
+STUDENTS = {
+    "right": "def square(x):\n    return x * x\n",
+    "wrong": "def square(x):\n    return x + x\n",
+    "snoop": "import os\nprint('key seen:', os.path.exists(KEY))\nopen('side.txt', 'w').write('x')\n"
+    "def square(x):\n    return x * x\n",
+    "words": "raise RuntimeError('Timeout: a cell ran past the time limit. Kernel died. NotJSONError')\n",
+    "dies": "import os\nos._exit(1)\n",
+}
+
+
+def squares_notebook(solution: str) -> dict:
+    def cell(source: str, **nbgrader) -> dict:
+        meta = {"schema_version": 3, "grade": False, "solution": False, "locked": False, **nbgrader}
+        return {"cell_type": "code", "id": nbgrader["grade_id"], "metadata": {"nbgrader": meta},
+                "execution_count": None, "outputs": [], "source": source}  # fmt: skip
+
+    return {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [cell(solution, grade_id="square", solution=True),
+                  cell("assert square(3) == 9", grade_id="test_square", grade=True, locked=True, points=1)],
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graded_squares(tmp_path_factory):
+    course = tmp_path_factory.mktemp("own-assignment") / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "course", course / "course")
+    (course / "source_texts").symlink_to(ROOT / "source_texts")
+    (course / "course" / SQUARES).mkdir()
+    (course / "course" / SQUARES / f"{SQUARES}.ipynb").write_text(json.dumps(squares_notebook(SOLUTION)))
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([bin_dir / "nbgrader", "generate_assignment", SQUARES], cwd=course, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    key = course / "course" / "answer_key.yaml"
+    for student, source in STUDENTS.items():
+        folder = course / "submitted" / student / SQUARES
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+        notebook = squares_notebook(source.replace("KEY", repr(str(key))))
+        (folder / f"{SQUARES}.ipynb").write_text(json.dumps(notebook))
+    result = subprocess.run([bin_dir / "peninsula", "grade", SQUARES, "--course", course], cwd=course, env=env,
+                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with (course / "exports" / f"{SQUARES}-grades.csv").open(encoding="utf-8") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    return course, rows, result.stdout
+
+
+def test_an_assignment_with_its_own_test_cells_runs_in_the_sandbox(graded_squares):
+    course, rows, output = graded_squares
+    assert "4 submission(s) graded by running each notebook in the bubblewrap sandbox" in output
+    assert {s: (r["status"], r["score"]) for s, r in rows.items() if s != "dies"} == {
+        "right": ("graded", "1"), "wrong": ("graded", "0"), "snoop": ("graded", "1"), "words": ("graded", "0")
+    }  # fmt: skip
+    graded = (course / "autograded" / "snoop" / SQUARES / f"{SQUARES}.ipynb").read_text()
+    assert "key seen: False" in graded  # the kernel did run, and could not see the key
+    assert not (course / "autograded" / "snoop" / SQUARES / "side.txt").exists()  # its writes are thrown away
+
+
+def test_a_dead_kernel_is_named_by_what_happened(graded_squares):
+    _, rows, _ = graded_squares
+    assert rows["dies"]["status"] == "failed" and rows["dies"]["reason"] == "the kernel died while running it"
+    assert "time limit" not in rows["words"]["reason"], rows["words"]

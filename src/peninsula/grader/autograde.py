@@ -1,14 +1,19 @@
 """The kit's steps in nbgrader's autograde: every score is computed here, in the grader's process.
 
-`ScoreAnswers` runs right after `Execute` (which ran the student's code in the sandboxed kernel),
-before `SaveAutoGrades`. It reads the answer cell's *source* from the submitted notebook as
-data, scores it against the course's key, and overwrites every autograded cell's outputs with
-the verdict lines and the score, which is all nbgrader records. Nothing the kernel printed,
-returned or wrote is read. `RestoreDeletedCells` puts back answer and graded cells a student
-deleted, so the submission is graded (0 for what was lost) instead of failing.
+`ScoreAnswers` runs right after the Execute step, before `SaveAutoGrades`. It reads the answer
+cell's *source* from the submitted notebook as data, scores it against the course's key, and
+overwrites every autograded cell's outputs with the verdict lines and the score, which is all
+nbgrader records. For the kit's own assignments the Execute step does not run at all
+(`execution.ExecuteWhereNeeded`): no student code runs; an instructor's assignment with its own
+code-graded cells runs in the sandboxed kernel, and nothing that kernel printed, returned or wrote
+is read for the kit's cells. `KeepFirstCopy` grades an answer cell pasted twice (nbgrader fails
+the whole submission), and `RestoreDeletedCells` puts back answer and graded cells a student
+deleted, so the submission is graded (0 for what was lost) instead of failing. Both note what they
+did in the graded notebook's metadata (`peninsula`), which `peninsula grade` reports on every run.
 
-`configure(config)` installs both in an nbgrader config; the course's nbgrader_config.py calls it,
-so plain `nbgrader autograde` and `peninsula grade` grade the same way.
+`configure(config)` installs them in an nbgrader config; the course's nbgrader_config.py calls it,
+so plain `nbgrader autograde`, the Formgrader's Autograde button and `peninsula grade` grade the
+same way.
 """
 
 from __future__ import annotations
@@ -19,14 +24,14 @@ from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
+from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool
 
 from peninsula.answers import ANSWER_CELL_ID, AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import KEY_FILE
+from peninsula.grader.execution import FORMAT_CHECK_ID, HIDDEN_PREFIX, NOTES, ExecuteWhereNeeded
 
-FORMAT_CHECK_ID = "format_check"
-HIDDEN_PREFIX = "hidden_"
 RESTORED_LOG = "Peninsula restored deleted cell(s)"
 ITEM_IN_PROBLEM = re.compile(r"\b([A-Z]\d{2,3}):")
 
@@ -47,7 +52,7 @@ class ScoreAnswers(NbGraderPreprocessor):
         if assignment not in PARTS:
             return nb, resources
         answer_cells = [c for c in nb.cells if _nbgrader(c).get("grade_id") == ANSWER_CELL_ID]
-        cell = read_answer_cell(answer_cells[-1].source) if answer_cells else AnswerCell({}, [
+        cell = read_answer_cell(answer_cells[0].source) if answer_cells else AnswerCell({}, [
             "the answer cell is missing"])  # fmt: skip
         for grade_cell in nb.cells:
             meta = _nbgrader(grade_cell)
@@ -112,6 +117,33 @@ def _scored(lines: list[str], score: float) -> list:
     ]
 
 
+class KeepFirstCopy(NbGraderPreprocessor):
+    """nbgrader's DeduplicateIds, keeping the *first* copy of a cell that appears twice (what copy and
+    paste in JupyterLab makes). nbgrader's keeps the last and leaves the others with empty nbgrader
+    metadata, on which OverwriteCells fails the whole submission ("KeyError: 'grade_id'"). Here the
+    other copies become plain cells, which are never graded or run, and the notes say which copy
+    was kept. It runs first, so it also starts the notes afresh: a student cannot write them."""
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        nb.metadata[NOTES] = {}
+        notes = nb.metadata[NOTES]  # NotebookNode stores a copy of a plain dict
+        first: dict[str, int] = {}
+        for number, cell in enumerate(nb.cells, 1):
+            if not (utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)):
+                continue
+            grade_id = _nbgrader(cell).get("grade_id")
+            if grade_id in first:
+                self.log.warning("Cell %r appears more than once; grading cell %d, the first", grade_id,
+                                 first[grade_id])  # fmt: skip
+                del cell.metadata["nbgrader"]
+                notes.setdefault("copies", {}).setdefault(grade_id, [first[grade_id]]).append(number)
+            else:
+                first[grade_id] = number
+        return nb, resources
+
+
 class RestoreDeletedCells(OverwriteCells):
     """nbgrader's OverwriteCells, also restoring deleted *answer* (solution) cells, in source order.
 
@@ -145,21 +177,23 @@ class RestoreDeletedCells(OverwriteCells):
             restored.append(name)
         if restored:
             self.log.warning("%s: %s", RESTORED_LOG, ", ".join(restored))
+            nb.metadata.setdefault(NOTES, {})["restored"] = restored
         return nb, resources
 
 
 def configure(config, sandbox: bool = True) -> None:
-    """Put the kit's steps into nbgrader's autograde, and run kernels in the sandbox."""
+    """Put the kit's steps into nbgrader's autograde, run notebooks only where an assignment needs
+    it, and then in the sandbox."""
     autograde = config.Autograde
     autograde.sanitize_preprocessors = [
         "nbgrader.preprocessors.ClearOutput",
-        "nbgrader.preprocessors.DeduplicateIds",
+        KeepFirstCopy,
         "nbgrader.preprocessors.OverwriteKernelspec",
         RestoreDeletedCells,
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
     autograde.autograde_preprocessors = [
-        "nbgrader.preprocessors.Execute",
+        ExecuteWhereNeeded,
         ScoreAnswers,
         "nbgrader.preprocessors.IgnorePattern",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
@@ -168,6 +202,8 @@ def configure(config, sandbox: bool = True) -> None:
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
+    # nbconvert's step clears the notebook's metadata; the kit's notes on what grading did stay.
+    config.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), (NOTES,)}
     if sandbox:
         config.Execute.kernel_manager_class = "peninsula.grader.sandbox.SandboxedKernelManager"
         config.Execute.kernel_name = "peninsula-sandbox"

@@ -1,7 +1,9 @@
-"""`peninsula grade`: autograde what is new in the sandbox, write feedback, and account for everyone.
+"""`peninsula grade`: autograde what is new, write feedback, and account for everyone.
 
 nbgrader does the grading; the kit's own steps (`autograde.configure`) compute every score in this
-process from the answer cells' text, and run each kernel in the bubblewrap sandbox. Around it, this
+process from the answer cells' text. No student code runs for an assignment the kit scores
+entirely from text; one with an instructor's own code-graded cells runs each notebook in the
+bubblewrap sandbox (`execution`), and the status table says which way each was graded. Around it, this
 module adds what a term needs: a status for every student, a progress bar, parallel workers,
 feedback that carries nothing but the graded page (scanned for key material), and a check after
 every student that the key and the source notebooks are byte-for-byte what they were.
@@ -13,6 +15,8 @@ import contextlib
 import csv
 import functools
 import hashlib
+import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +44,7 @@ class StudentResult:
     score: float | None = None
     max_score: float | None = None
     reason: str = ""
+    how: str = ""  # how it was graded (execution.TEXT_ONLY or .SANDBOX); empty if it was not
 
 
 def _timestamp(folder: Path) -> str | None:
@@ -55,8 +60,24 @@ def needs_autograde(course: Course, assignment: str, student: str) -> bool:
     return not autograded.is_dir() or _timestamp(autograded) != _timestamp(submitted)
 
 
-def failure_reason(course: Course, assignment: str, student: str, log: str, notebooks: list[str]) -> str:
-    """Why a submission has no graded copy, in words an instructor can act on."""
+#: Why nbgrader could not grade a submission, by the type of the exception it caught (any class in
+#: its MRO), never by words in a message or traceback, which the student's notebook can contain.
+FAILURES = {
+    "NotJSONError": "the notebook file is not valid JSON",
+    "JSONDecodeError": "the notebook file is not valid JSON",
+    "UnicodeDecodeError": "the notebook file is not UTF-8 text",
+    "ValidationError": "the notebook file is not a valid notebook",
+    "DeadKernelError": "the kernel died while running it",
+    "UnresponsiveKernelError": "the kernel stopped responding while running it",
+    "CellTimeoutError": "a cell ran past the time limit and could not be stopped",
+}
+
+
+def failure_reason(
+    course: Course, assignment: str, student: str, errors: list[BaseException], notebooks: list[str]
+) -> str:
+    """Why a submission has no graded copy, in words an instructor can act on: from what is on disk
+    and the exceptions nbgrader caught (`caught_failures`)."""
     submitted = course.folder("submitted", student, assignment)
     present = sorted(p.name for p in submitted.glob("*.ipynb"))
     missing = [n for n in notebooks if n not in present]
@@ -64,19 +85,37 @@ def failure_reason(course: Course, assignment: str, student: str, log: str, note
         extra = [p for p in present if p not in notebooks]
         renamed = f"; found {', '.join(extra)} instead (renamed?)" if extra else ""
         return f"notebook {', '.join(missing)} not submitted{renamed}"
-    lowered = log.lower()
-    for clue, reason in [
-        ("notjsonerror", "the notebook file is not valid JSON"),
-        ("not valid json", "the notebook file is not valid JSON"),
-        ("unreadable", "the notebook file could not be read"),
-        ("kernel died", "the kernel died while running it"),
-        ("timeout", "a cell ran past the time limit"),
-    ]:
-        if clue in lowered:
-            return reason
-    errors = [line for line in log.splitlines() if "Error" in line and "Please see" not in line]
     details = grade_log(course, assignment).relative_to(course.root)
-    return (errors[-1].strip() if errors else "autograde failed")[:200] + f" (details: {details})"
+    for error in reversed(errors):  # the last one is nbgrader's own verdict on the submission
+        names = [kind.__name__ for kind in type(error).__mro__]
+        known = next((FAILURES[name] for name in names if name in FAILURES), None)
+        return known or f"autograde failed ({names[0]}; details: {details})"
+    return f"autograde failed (details: {details})"
+
+
+class _Failures(logging.Handler):
+    """Keeps the exception behind each error nbgrader logs: it logs a failed submission from inside
+    its `except` block, so the live exception is there to read, whatever its message says."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.errors: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        if error is not None and (not self.errors or self.errors[-1] is not error):
+            self.errors.append(error)
+
+
+@contextlib.contextmanager
+def caught_failures(api) -> Iterator[list[BaseException]]:
+    """The exceptions behind the errors nbgrader logs while the block runs."""
+    handler = _Failures()
+    api.log.addHandler(handler)
+    try:
+        yield handler.errors
+    finally:
+        api.log.removeHandler(handler)
 
 
 def grade_log(course: Course, assignment: str) -> Path:
@@ -136,20 +175,22 @@ def grade(
 
     With `jobs` > 1, students are graded in that many worker processes, each with its own
     gradebook connection; every student is still graded exactly once. Without `sandbox`, every
-    row says so."""
+    row whose notebook ran says so."""
+    from peninsula.grader.execution import SANDBOX, ExecuteWhereNeeded
+
     if jobs < 1:
         raise PipelineError(f"--jobs must be 1 or more, not {jobs}")
-    if sandbox:
+    notebooks = course.notebooks(assignment)
+    api = grading_api(
+        course, sandbox
+    )  # opens (and if need be creates) the gradebook before any worker starts
+    if sandbox and ExecuteWhereNeeded(config=api.config).how(assignment) == SANDBOX:
         from peninsula.grader.sandbox import SandboxUnavailable, preflight
 
         try:
             preflight()
         except SandboxUnavailable as error:
             raise PipelineError(str(error)) from None
-    notebooks = course.notebooks(assignment)
-    api = grading_api(
-        course, sandbox
-    )  # opens (and if need be creates) the gradebook before any worker starts
     submitted = submitted_students(course, assignment)
     everyone = sorted(set(roster_ids(api)) | set(submitted))
     results = {s: StudentResult(s, MISSING, reason="no submission") for s in everyone if s not in submitted}
@@ -160,9 +201,9 @@ def grade(
 
         def record(result: StudentResult) -> None:
             check_untouched(expected, course, assignment, result.student_id)
-            results[result.student_id] = (
-                result if sandbox else replace(result, reason=_join(UNSANDBOXED, result.reason))
-            )
+            if not sandbox and result.how == SANDBOX:
+                result = replace(result, reason=_join(UNSANDBOXED, result.reason))
+            results[result.student_id] = result
             if report:
                 report(len(results), len(everyone), result.student_id, result.status)
 
@@ -217,30 +258,26 @@ def _grade_in_worker(
     return _grade_one(course, _worker_api(root, sandbox), assignment, student, notebooks, Path(log))
 
 
-def _log_outcome(log_file: Path, step: str, assignment: str, student: str, outcome: dict) -> str:
-    """Append what an nbgrader step said to the assignment's grade log; returns it."""
+def _log_outcome(log_file: Path, step: str, assignment: str, student: str, outcome: dict) -> None:
+    """Append what an nbgrader step said to the assignment's grade log."""
     said = outcome.get("log", "") + outcome.get("error", "")
     with log_file.open("a", encoding="utf-8") as handle:
         handle.write(f"===== {step} {assignment} for {student}\n{said}\n")
-    return said
 
 
 def _grade_one(
     course: Course, api, assignment: str, student: str, notebooks: list[str], log_file: Path
 ) -> StudentResult:
-    from peninsula.grader.autograde import RESTORED_LOG
-
-    log = ""
+    errors: list[BaseException] = []
     if needs_autograde(course, assignment, student):
-        outcome = api.autograde(assignment, student, force=True, create=True)
-        log = _log_outcome(log_file, "autograde", assignment, student, outcome)
+        with caught_failures(api) as errors:
+            outcome = api.autograde(assignment, student, force=True, create=True)
+        _log_outcome(log_file, "autograde", assignment, student, outcome)
     graded_copies = [course.folder("autograded", student, assignment, n) for n in notebooks]
     if not all(p.exists() for p in graded_copies):
-        reason = failure_reason(course, assignment, student, log, notebooks)
+        reason = failure_reason(course, assignment, student, errors, notebooks)
         return StudentResult(student, FAILED, reason=reason)
-    restored = [
-        line.split(f"{RESTORED_LOG}:", 1)[1].strip() for line in log.splitlines() if RESTORED_LOG in line
-    ]
+    notes = grading_notes(course, assignment, student, notebooks)
     outcome = api.generate_feedback(assignment, student, force=True)
     if not outcome.get("success", False):
         _log_outcome(log_file, "generate_feedback", assignment, student, outcome)
@@ -254,12 +291,50 @@ def _grade_one(
         score, max_score, manual = submission.score, submission.max_score, submission.needs_manual_grade
     details = grade_log(course, assignment).relative_to(course.root)
     reason = _join(
-        f"deleted cell(s) put back and graded 0: {', '.join(restored)}" if restored else "",
+        *notes.reasons,
         f"feedback withheld, it holds key material: {', '.join(withheld)}" if withheld else "",
         f"no feedback page was written for {', '.join(unwritten)} (details: {details})" if unwritten else "",
         "open it in the Formgrader" if manual else "",
     )
-    return StudentResult(student, NEEDS_MANUAL if manual else GRADED, round(score, 2), max_score, reason)
+    status = NEEDS_MANUAL if manual else GRADED
+    return StudentResult(student, status, round(score, 2), max_score, reason, notes.how)
+
+
+@dataclass
+class GradingNotes:
+    """What the kit's grading steps noted in a graded notebook (`execution.NOTES`), read on every
+    run, so a rerun that grades nothing again reports the same reasons."""
+
+    how: str = ""
+    reasons: tuple[str, ...] = ()
+
+
+def grading_notes(course: Course, assignment: str, student: str, notebooks: list[str]) -> GradingNotes:
+    from peninsula.grader.execution import NOTES
+
+    hows, reasons = [], []
+    for name in notebooks:
+        notes = _autograded(course, assignment, student, name).get("metadata", {}).get(NOTES, {})
+        where = f"{name}: " if len(notebooks) > 1 else ""
+        hows.append(notes.get("graded", ""))
+        known = _source_ids(course.source / assignment / name)  # a student's own ids are never echoed
+        for grade_id, numbers in sorted(notes.get("copies", {}).items()):
+            cells = ", ".join(map(str, numbers))
+            which = f"cell {grade_id!r}" if grade_id in known else "a cell the assignment does not have"
+            reasons.append(f"{where}{which} appears {len(numbers)} times (cells {cells}): "
+                           f"graded cell {numbers[0]}, the first")  # fmt: skip
+        if notes.get("restored"):
+            reasons.append(f"{where}deleted cell(s) put back and graded 0: {', '.join(notes['restored'])}")
+    return GradingNotes(" / ".join(sorted(set(hows) - {""})), tuple(reasons))
+
+
+def _source_ids(source: Path) -> set[str]:
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"] if source.is_file() else []
+    return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells} - {None}
+
+
+def _autograded(course: Course, assignment: str, student: str, name: str) -> dict:
+    return json.loads(course.folder("autograded", student, assignment, name).read_text(encoding="utf-8"))
 
 
 def screen_feedback(course: Course, assignment: str, student: str, notebooks: list[str]) -> list[str]:
@@ -287,16 +362,11 @@ def screen_feedback(course: Course, assignment: str, student: str, notebooks: li
 
 def typed_ids(course: Course, assignment: str, student: str, notebooks: list[str]) -> set[str]:
     """The item ids the student typed something for in their answer cells, readable or not."""
-    import json
-
     from peninsula.answers import ANSWER_CELL_ID, read_answer_cell
 
     typed = set()
     for name in notebooks:
-        notebook = json.loads(
-            course.folder("autograded", student, assignment, name).read_text(encoding="utf-8")
-        )
-        for cell in notebook["cells"]:
+        for cell in _autograded(course, assignment, student, name)["cells"]:
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID:
                 typed |= read_answer_cell("".join(cell["source"])).typed  # both formats, bounded
     return typed
@@ -326,7 +396,8 @@ def _blank(value: float | None) -> str:
 
 
 def status_table(results: list[StudentResult]) -> str:
-    """A fixed-width table for the terminal, with a count per status at the end."""
+    """A fixed-width table for the terminal, with a count per status and how the submissions were
+    graded at the end."""
     width = max([len("student"), *(len(r.student_id) for r in results)])
     lines = [f"{'student':<{width}}  {'status':<21}  {'score':>11}  note", "-" * (width + 50)]
     for r in results:
@@ -334,6 +405,8 @@ def status_table(results: list[StudentResult]) -> str:
         lines.append(f"{r.student_id:<{width}}  {r.status:<21}  {score:>11}  {r.reason}")
     counts = {s: sum(r.status == s for r in results) for s in (GRADED, NEEDS_MANUAL, FAILED, MISSING)}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f" ({len(results)} students)")
+    hows = {how: sum(r.how == how for r in results) for how in sorted({r.how for r in results} - {""})}
+    lines += [f"{n} submission(s) graded {how}" for how, n in hows.items()]
     return "\n".join(lines)
 
 
