@@ -168,6 +168,10 @@ def configure(config, sandbox: bool = True) -> None:
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
+    # Inert pages (peninsula.grader.sanitize, branch inert-pages): keep this call after the lists above.
+    from peninsula.grader.sanitize import make_pages_inert
+
+    make_pages_inert(config)
     if sandbox:
         config.Execute.kernel_manager_class = "peninsula.grader.sandbox.SandboxedKernelManager"
         config.Execute.kernel_name = "peninsula-sandbox"
