@@ -4,7 +4,8 @@ A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is a form
 LibreOffice and Google Sheets (`=HYPERLINK(...)` in a student id sends whoever clicks it away).
 OWASP's guidance: prefix such a cell with a single quote, which the spreadsheet shows as text;
 the csv module then quotes any cell holding the separator or a quote. A plain number (a score such
-as `-1.5`) is left as it is, since a spreadsheet reads it as a number, not a formula.
+as `-1.5`) and a lone `-` (Moodle's "no grade") are left as they are: a spreadsheet reads them as a
+number or text, never as a formula.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?|-")
 
 
 def safe_cell(value: object) -> str:
