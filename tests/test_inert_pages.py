@@ -160,6 +160,15 @@ def test_cells_and_pages_are_bounded():
     assert inert_markdown("a < b & c") == "a &lt; b \uff06 c"
 
 
+def test_making_a_notebook_inert_twice_changes_nothing():
+    """The feedback step makes the autograded notebook inert again: escapes must not pile up."""
+    raw = {"cell_type": "raw", "id": "r", "metadata": {}, "source": "<b>&amp;</b>"}
+    once = make_inert(notebook(markdown(HOSTILE_MARKDOWN), raw))
+    twice = make_inert(from_dict(json.loads(json.dumps(once))))
+    assert [c.source for c in twice.cells] == [c.source for c in once.cells]
+    assert "&lt;script>" in once.cells[0].source and "removed-attachment:evil.svg" not in once.cells[0].source
+
+
 def test_only_the_assignments_own_files_stay_beside_the_notebook(tmp_path):
     for name in ("who_must_act.ipynb", "timestamp.txt", "evil.html", "sub/page.svg", "data.csv"):
         (tmp_path / name).parent.mkdir(exist_ok=True)

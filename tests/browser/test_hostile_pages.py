@@ -318,3 +318,18 @@ def test_the_feedback_pages_run_no_student_script(browser, graded, listener):
     assert watch.ran() == []
     assert Listener.heard[heard:] == []
     watch.context.close()
+
+
+def test_jupyterlab_still_works_under_the_policy(browser, formgrader):
+    """The policy is on every page of the grader's server: JupyterLab must still start and list files."""
+    url, token = formgrader
+    watch = Watch(browser)
+    violations: list[str] = []
+    watch.page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    watch.page.goto(f"{url}/lab?token={token}&reset")
+    watch.page.wait_for_selector(".jp-DirListing-item", timeout=90_000)
+    assert watch.page.locator(".jp-DirListing-item").count() > 0
+    assert violations == []
+    watch.context.close()

@@ -14,13 +14,14 @@ after the kit has written the scores and before nbgrader saves them, and leaves 
   images and widgets are dropped everywhere;
 - attachments only as PNG, JPEG or GIF pictures (an SVG can hold script), and links to any other
   attachment broken up (nbconvert refuses to render a page that names a missing one);
-- no notebook or cell metadata but nbgrader's own (checked), and cell sources cut
-  to `MAX_CELL_CHARACTERS` (the answer cell excepted: the grader's tools read it whole);
+- no notebook or cell metadata but nbgrader's own (checked), and cell sources cut to
+  `MAX_CELL_CHARACTERS` each and `PAGE_CHARACTERS` in all (the answer cell excepted: the grader's
+  tools read it whole);
 - beside it, only the assignment's notebooks, nbgrader's `timestamp.txt` and the instructor's own
   files: any other file the submission carried (an `.html` page the server would serve, a copy of
   something a kernel wrote) is deleted, so it reaches neither `autograded/` nor `feedback/`.
 
-`bound_page` caps a notebook's cells for the feedback page (`PAGE_CHARACTERS` in all).
+The feedback page is cut the same way, its answer cell included (`bound_page`).
 """
 
 from __future__ import annotations
@@ -35,33 +36,40 @@ from traitlets import Bool
 from peninsula.answers import ANSWER_CELL_ID
 
 MAX_CELL_CHARACTERS = 100_000
-PAGE_CHARACTERS = 1_000_000
+PAGE_CHARACTERS = 300_000
 #: nbgrader's own files beside a notebook in autograded/ (read by `peninsula grade` and feedback).
 NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 #: What an nbgrader id looks like: a grade_id or a student id shown on a page must be one of these.
 PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")
 # A script link, however written: markdown decodes backslash escapes (`javascript\\:`) in a link.
-SCRIPT_SCHEME = re.compile("|".join(r"[\W_]*".join(name) for name in ("javascript", "vbscript", "livescript"))
-                           + r"(?=[\W_]*:)", re.IGNORECASE)  # fmt: skip
+SCRIPT_NAMES = "|".join(r"[\W_]*".join(name) for name in ("javascript", "vbscript", "livescript"))
+SCRIPT_SCHEME = re.compile(rf"(?:{SCRIPT_NAMES})(?=[\W_]*:)", re.IGNORECASE)
 # Markdown decodes entities in a link, twice over in nbconvert's renderer (`jav&amp;#x61;script:`), so
 # no `&` stays one: the written answer shows a full-width ampersand instead.
 AMPERSAND = "\uff06"
+LONE_AMPERSAND = re.compile(r"&(?!lt;)")
 NBGRADER_KEYS = {"grade", "solution", "locked", "task", "points", "grade_id", "schema_version", "cell_type",
                  "checksum"}  # fmt: skip
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 TEXT_OUTPUTS = {"execute_result", "display_data"}
 RASTER_IMAGES = {"image/png", "image/jpeg", "image/gif"}
-ATTACHMENT_LINK = re.compile(r"(?i)attachment:([^\s)\]\"'>]*)")
+ATTACHMENT_LINK = re.compile(r"(?i)(?<![\w-])attachment:([^\s)\]\"'>]*)")
 
 
 def is_plain_id(text: object) -> bool:
     return isinstance(text, str) and PLAIN_ID.fullmatch(text) is not None
 
 
+def escape_html(text: str) -> str:
+    """Every `<` as `&lt;`, every other `&` as a full-width ampersand; the same when done twice (the
+    feedback step makes the autograded notebook inert again)."""
+    return LONE_AMPERSAND.sub(AMPERSAND, text).replace("<", "&lt;")
+
+
 def inert_markdown(source: str, attachments: frozenset[str] = frozenset()) -> str:
     """Markdown that renders as the student wrote it, with no HTML element, entity or script link, and
     no reference to an attachment that is not kept (nbconvert refuses to render a missing one)."""
-    escaped = source.replace("&", AMPERSAND).replace("<", "&lt;")
+    escaped = escape_html(source)
     escaped = SCRIPT_SCHEME.sub(lambda m: m[0] + " (link removed) ", escaped)
     return ATTACHMENT_LINK.sub(lambda m: m[0] if m[1] in attachments else "removed-attachment:", escaped)
 
@@ -125,7 +133,7 @@ def make_cell_inert(cell: NotebookNode, limit: int | None = MAX_CELL_CHARACTERS)
     if cell.get("cell_type") == "markdown":
         source = inert_markdown(source, frozenset(attachments))
     elif cell.get("cell_type") == "raw":
-        source = source.replace("&", "&amp;").replace("<", "&lt;")
+        source = escape_html(source)
     cell["source"] = source
     if cell.get("cell_type") == "code":
         graded = bool(nbgrader and nbgrader.get("grade"))
@@ -140,22 +148,16 @@ def make_inert(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def bound_page(nb: NotebookNode, characters: int = PAGE_CHARACTERS) -> NotebookNode:
-    """At most `characters` of cell text on one page (sources and outputs); later cells are cut."""
+def bound_page(nb: NotebookNode, characters: int = PAGE_CHARACTERS, answers: bool = True) -> NotebookNode:
+    """At most `characters` of cell sources on one page; later cells are cut. Outputs are left alone:
+    only graded cells keep any, as plain text that nbgrader's LimitOutput bounds, and the scores
+    nbgrader records are read from them. With `answers` false the answer cell is kept whole too."""
     left = characters
     for cell in nb.cells:
+        if not answers and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID:
+            continue
         cell["source"] = _cut(cell.get("source", ""), max(left, 0))
         left -= len(cell["source"])
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                output["text"] = _cut(output.get("text", ""), max(left, 0))
-                left -= len(output["text"])
-            elif "text/plain" in output.get("data", {}):
-                output["data"]["text/plain"] = _cut(output["data"]["text/plain"], max(left, 0))
-                left -= len(output["data"]["text/plain"])
-            elif output.get("output_type") == "error":
-                output["traceback"] = [_cut("\n".join(output.get("traceback", [])), max(left, 0))]
-                left -= len(output["traceback"][0])
     return nb
 
 
@@ -184,7 +186,7 @@ class MakeInert(NbGraderPreprocessor):
         if student is not None and not is_plain_id(student):
             # Its pages would show the id as HTML: it is not graded (peninsula grade names it).
             raise ValueError(f"{student!r} is not a plain student id (letters, digits, . _ @ -)")
-        nb = make_inert(nb)
+        nb = bound_page(make_inert(nb), answers=False)
         folder = resources.get("metadata", {}).get("path")
         if folder:
             removed = prune_folder(Path(folder), self._kept_files(resources))
