@@ -246,3 +246,30 @@ def test_a_huge_integer_answer_stops_no_class_command(class_with_a_huge_answer, 
     assert (tmp_path / "codings.yaml").exists()
     with pytest.raises(ValueError, match="Exceeds the limit"):
         readable_answers([course.folder("submitted", "huge_number", A1, f"{A1}.ipynb")], load_items(A1))
+
+
+def test_the_steps_are_where_they_must_be():
+    """MakeInert after the kit's scores and before nbgrader saves them; the feedback made inert first,
+    sanitized, under its own policy; the grader's server with its policy and sanitizer."""
+    from traitlets.config import Config
+
+    from peninsula.grader.autograde import ScoreAnswers, configure
+    from peninsula.grader.feedback_page import InertFeedback
+    from peninsula.grader.feedback_page import configure as configure_feedback
+    from peninsula.grader.page_policy import configure_server
+    from peninsula.grader.sanitize import MakeInert
+
+    config = Config()
+    configure(config)
+    steps = config.Autograde.autograde_preprocessors
+    assert (
+        steps.index(ScoreAnswers)
+        < steps.index(MakeInert)
+        == steps.index("nbgrader.preprocessors.SaveAutoGrades") - 1
+    )
+    configure_feedback(config)
+    assert config.GenerateFeedback.preprocessors[0] is InertFeedback
+    assert config.GenerateFeedback.HTMLExporter.sanitize_html is True
+    configure_server(config)
+    assert "object-src 'none'" in config.ServerApp.tornado_settings["headers"]["Content-Security-Policy"]
+    assert config.HTMLExporter.sanitize_html is True

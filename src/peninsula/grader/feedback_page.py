@@ -54,7 +54,7 @@ def configure(c) -> None:
     c.GenerateFeedback.HTMLExporter.sanitize_html = True
     steps = c.GenerateFeedback.get("preprocessors")
     if not isinstance(steps, list):
-        steps = list(GenerateFeedback.class_traits()["preprocessors"].default_value)
+        steps = list(GenerateFeedback.class_traits()["preprocessors"].default())
     c.GenerateFeedback.preprocessors = [InertFeedback, *(s for s in steps if s is not InertFeedback)]
 
 

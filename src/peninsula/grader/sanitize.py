@@ -50,7 +50,6 @@ AMPERSAND = "\uff06"
 LONE_AMPERSAND = re.compile(r"&(?!lt;)")
 NBGRADER_KEYS = {"grade", "solution", "locked", "task", "points", "grade_id", "schema_version", "cell_type",
                  "checksum"}  # fmt: skip
-NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 TEXT_OUTPUTS = {"execute_result", "display_data"}
 RASTER_IMAGES = {"image/png", "image/jpeg", "image/gif"}
 ATTACHMENT_LINK = re.compile(r"(?i)(?<![\w-])attachment:([^\s)\]\"'>]*)")
@@ -100,20 +99,24 @@ def _nbgrader_metadata(meta: object) -> dict | None:
     return kept
 
 
+def _text(value: object) -> str:
+    return "".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def _text_output(output: NotebookNode) -> NotebookNode | None:
     """An output as plain text only (streams and tracebacks are text already); None if it has none."""
     kind = output.get("output_type")
     if kind == "stream":
-        return NotebookNode(output_type="stream", name=str(output.get("name", "stdout")),
-                            text=str(output.get("text", "")))  # fmt: skip
+        name = "stderr" if output.get("name") == "stderr" else "stdout"
+        return NotebookNode(output_type="stream", name=name, text=_text(output.get("text", "")))
     if kind == "error":
-        return NotebookNode(output_type="error", ename=str(output.get("ename", "")),
-                            evalue=str(output.get("evalue", "")),
-                            traceback=[str(line) for line in output.get("traceback", [])])  # fmt: skip
+        return NotebookNode(output_type="error", ename=_text(output.get("ename", "")),
+                            evalue=_text(output.get("evalue", "")),
+                            traceback=[_text(line) for line in output.get("traceback", [])])  # fmt: skip
     plain = output.get("data", {}).get("text/plain")
     if kind not in TEXT_OUTPUTS or plain is None:
         return None
-    text = NotebookNode(output_type=kind, data={"text/plain": plain}, metadata={})
+    text = NotebookNode(output_type=kind, data={"text/plain": _text(plain)}, metadata={})
     if kind == "execute_result":
         text["execution_count"] = output.get("execution_count")
     return text
@@ -144,7 +147,13 @@ def make_cell_inert(cell: NotebookNode, limit: int | None = MAX_CELL_CHARACTERS)
 
 def make_inert(nb: NotebookNode) -> NotebookNode:
     nb.cells = [make_cell_inert(cell) for cell in nb.cells]
-    nb.metadata = NotebookNode({k: v for k, v in nb.get("metadata", {}).items() if k in NOTEBOOK_METADATA})
+    metadata = nb.get("metadata", {})
+    language = metadata.get("language_info", {})
+    # nbconvert picks its highlighter by these names: a made-up one would stop the page rendering.
+    language = {k: v for k, v in language.items() if k in ("name", "pygments_lexer") and is_plain_id(v)}
+    nb.metadata = NotebookNode({"kernelspec": metadata["kernelspec"]} if "kernelspec" in metadata else {})
+    if language:
+        nb.metadata["language_info"] = NotebookNode(language)
     return nb
 
 
