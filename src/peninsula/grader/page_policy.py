@@ -7,7 +7,9 @@ runs the Formgrader (deploy/hub/grader_jupyter_server_config.py, and `make lab` 
   only from the server itself, no plugins, no `<base>`, forms posting only to the server. The
   Formgrader's own pages use inline scripts and `onclick`, and JupyterLab evaluates code, so the
   policy cannot forbid inline script: it stops a script from calling anywhere else (the loopback
-  listener of the browser test, an attacker's host), not from acting within the server's origin;
+  listener of the browser test, an attacker's host), not from acting within the server's origin.
+  No page of the server may be framed (`frame-ancestors 'none'`, as JupyterHub sets when nothing
+  else does): the Formgrader opens in its own tab, as on the hub already;
 - nbconvert's HTML sanitizer on the Formgrader's submission pages (`HTMLExporter.sanitize_html`);
 - files that a browser would run (HTML, SVG, XML, JavaScript) served under /files/ as downloads,
   never as pages (jupyter_server already confines them to a sandboxed origin).
@@ -33,7 +35,7 @@ SERVER_CSP = "; ".join([
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
-    "frame-ancestors 'self'",
+    "frame-ancestors 'none'",  # JupyterHub's own default, which this policy replaces (see deploy/README)
 ])  # fmt: skip
 ACTIVE_SUFFIXES = {".html", ".htm", ".xhtml", ".svg", ".xml", ".xsl", ".js", ".mjs", ".shtml"}
 
