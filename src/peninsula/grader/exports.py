@@ -85,13 +85,15 @@ def write_codings(course: Course, data: ClassData, target: Path, rng: random.Ran
     return target
 
 
-def export_codings(course: Course, assignment: str, out: Path | None = None) -> Path:
-    """The graded class's codings, shuffled with the system's randomness (so not reproducible)."""
+def export_codings(course: Course, assignment: str, out: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """The graded class's codings, shuffled with the system's randomness (so not reproducible); returns
+    the file and the submissions left out because their answers could not be read, with the reason."""
     from peninsula.grader.report import load_class
 
     target = out or course.folder("exports", CLASS_PANEL_FILE)
-    return write_codings(course, load_class(course, assignment), target, random.SystemRandom(),
-                         f"Our class: {assignment}")  # fmt: skip
+    data = load_class(course, assignment)
+    written = write_codings(course, data, target, random.SystemRandom(), f"Our class: {assignment}")
+    return written, data.skipped
 
 
 # ------------------------------------------------------------------ grades for an LMS
