@@ -9,6 +9,10 @@ The Formgrader opens in its own browser tab (/services/<course>/formgrader). Ins
 frame it shows blank, because JupyterHub's `frame-ancestors` header forbids the frame
 (jupyter/nbgrader#1870); allowing same-origin framing here would fix that, but nbgrader dropped
 that default for security reasons, so this file does not.
+
+Pages a student's work reaches are inert (peninsula.grader.sanitize); this server adds a second layer
+(peninsula.grader.page_policy): a Content-Security-Policy on every page, nbconvert's HTML sanitizer
+on the Formgrader's submission pages, and files a browser would run served as downloads.
 """
 
 c = get_config()
@@ -17,3 +21,7 @@ c.ServerApp.jpserver_extensions = {
     "nbgrader.server_extensions.formgrader": True,
     "nbgrader.server_extensions.course_list": True,
 }
+
+from peninsula.grader.page_policy import configure_server  # noqa: E402
+
+configure_server(c)

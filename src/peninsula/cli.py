@@ -138,7 +138,9 @@ def _integrity(args: argparse.Namespace) -> int:
 def _export_codings(args: argparse.Namespace) -> int:
     from peninsula.grader.exports import export_codings
 
-    target = export_codings(_course(args), args.assignment, Path(args.out) if args.out else None)
+    target, skipped = export_codings(_course(args), args.assignment, Path(args.out) if args.out else None)
+    for student, why in skipped.items():
+        print(f"Left out: {student!r}: {why}")
     print(f"Anonymous class codings (no names, ids or key; leak-checked): {target}\n"
           "Give it to students as class_codings.yaml next to the lessons; Lesson 5 reads it.")  # fmt: skip
     return 0

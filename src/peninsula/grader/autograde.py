@@ -31,6 +31,7 @@ from traitlets import Bool
 from peninsula.answers import ANSWER_CELL_ID, AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import KEY_FILE
 from peninsula.grader.execution import FORMAT_CHECK_ID, HIDDEN_PREFIX, NOTES, ExecuteWhereNeeded
+from peninsula.grader.sanitize import MakeInert
 
 RESTORED_LOG = "Peninsula restored deleted cell(s)"
 ITEM_IN_PROBLEM = re.compile(r"\b([A-Z]\d{2,3}):")
@@ -198,6 +199,7 @@ def configure(config, sandbox: bool = True) -> None:
         "nbgrader.preprocessors.IgnorePattern",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
         "nbgrader.preprocessors.LimitOutput",
+        MakeInert,  # before the grades and pages are saved: nothing a student wrote stays live
         "nbgrader.preprocessors.SaveAutoGrades",
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",

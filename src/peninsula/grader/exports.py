@@ -23,6 +23,9 @@ provisional, failed or missing row is left without one, never a plain 0.
   id), `ID number` (lms_user_id), `Email address`, then `<column> (Real)` and `<column> (Feedback)`,
   the way Moodle's own export names them. The status goes in the feedback column, in words meant
   for the student; a row without a score has "-", which Moodle reads as no grade.
+
+Both files are safe to open in a spreadsheet: only students on the gradebook's roster (with a plain
+id) are written, the others are reported; and no cell can run as a formula (`spreadsheet.safe_row`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from peninsula.grader.agreement import class_panel
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.leaks import leaks_in_text
 from peninsula.grader.report import ClassData
+from peninsula.grader.sanitize import is_plain_id
+from peninsula.grader.spreadsheet import safe_row
 from peninsula.reliability import CLASS_PANEL_FILE, Panel, panel_yaml
 
 #: Fewer coders than this and the counts would let students work out each other's answers.
@@ -80,13 +85,15 @@ def write_codings(course: Course, data: ClassData, target: Path, rng: random.Ran
     return target
 
 
-def export_codings(course: Course, assignment: str, out: Path | None = None) -> Path:
-    """The graded class's codings, shuffled with the system's randomness (so not reproducible)."""
+def export_codings(course: Course, assignment: str, out: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """The graded class's codings, shuffled with the system's randomness (so not reproducible); returns
+    the file and the submissions left out because their answers could not be read, with the reason."""
     from peninsula.grader.report import load_class
 
     target = out or course.folder("exports", CLASS_PANEL_FILE)
-    return write_codings(course, load_class(course, assignment), target, random.SystemRandom(),
-                         f"Our class: {assignment}")  # fmt: skip
+    data = load_class(course, assignment)
+    written = write_codings(course, data, target, random.SystemRandom(), f"Our class: {assignment}")
+    return written, data.skipped
 
 
 # ------------------------------------------------------------------ grades for an LMS
@@ -136,30 +143,44 @@ def lms_csv(rows: list[dict[str, str]], people: dict[str, dict[str, str]], lms: 
     else:
         writer.writerow([*MOODLE_COLUMNS, f"{column} (Real)", f"{column} (Feedback)"])
     for row in rows:
-        who = people.get(row["student_id"], {"first": "", "last": "", "email": "", "lms": ""})
+        who = people.get(row["student_id"])
+        if who is None:
+            continue  # not on the roster: `unlisted` names it, and the file never carries it
         score = row["score"] if row["status"] == GRADED else ""
         if lms == "canvas":
             name = ", ".join(p for p in (who["last"], who["first"]) if p)
-            writer.writerow([name, who["lms"], "", row["student_id"], "", score])
+            writer.writerow(safe_row([name, who["lms"], "", row["student_id"], "", score]))
         else:
             comment = student_comment(row["status"], row["reason"])
-            writer.writerow([who["first"], who["last"], row["student_id"], who["lms"], who["email"],
-                             score or NO_GRADE, comment])  # fmt: skip
+            writer.writerow(safe_row([who["first"], who["last"], row["student_id"], who["lms"], who["email"],
+                                      score or NO_GRADE, comment]))  # fmt: skip
     return buffer.getvalue()
+
+
+def unlisted(rows: list[dict[str, str]], people: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """Grade rows whose id is not on the gradebook's roster (or not a plain id): left out of LMS files."""
+    return [
+        {**row, "status": "not on the roster, left out of the file"}
+        for row in rows
+        if row["student_id"] not in people or not is_plain_id(row["student_id"])
+    ]
 
 
 def export_grades(course: Course, assignment: str, lms: str, column: str | None = None,
                   out: Path | None = None) -> tuple[Path, list[dict[str, str]]]:  # fmt: skip
-    """Write the LMS's CSV; returns it and the rows that carry no score (with their status)."""
-    rows = read_grades(course, assignment)
-    text = lms_csv(rows, roster(course), lms, column or assignment)
+    """Write the LMS's CSV; returns it and the rows that carry no score (with their status), those not
+    on the roster first: they are reported, never added to the file."""
+    rows, people = read_grades(course, assignment), roster(course)
+    people = {student: who for student, who in people.items() if is_plain_id(student)}
+    text = lms_csv(rows, people, lms, column or assignment)
     found = leaks_in_text(text, key_file=course.key_file)
     if found:
         raise PipelineError(f"the {lms} export would hold answer key material; not written: {found}")
     target = out or course.folder("exports", f"{assignment}-{lms}.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    return target, [row for row in rows if row["status"] != GRADED]
+    left_out = unlisted(rows, people)
+    return target, left_out + [row for row in rows if row["status"] != GRADED and row not in left_out]
 
 
 def write_demo_panel(course: Course, assignment: str, target: Path, seed: int, size: int) -> Path:

@@ -4,14 +4,25 @@ The template (templates/feedback/peninsula_feedback.html.j2) works offline (nbgr
 from a CDN), has one main landmark and English as its language, lists the score of each part by name
 instead of "Test cell", leaves out the format check (0 points), and uses the kit's stylesheet, which
 the class report shares. `nbgrader_config.py` calls `configure`.
+
+The page is inert (see peninsula.grader.sanitize): it is rendered from the inert autograded notebook,
+made inert again first (`InertFeedback`, for a notebook graded before this step existed) and cut to
+`PAGE_CHARACTERS` of cell text; nbconvert's HTML sanitizer cleans what is rendered; and the page's own
+Content-Security-Policy (a meta element: the page is opened as a file) forbids every script, frame,
+plugin and request.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
+
 from peninsula.grader.assignments import PART_TITLES
 from peninsula.grader.autograde import HIDDEN_PREFIX
+from peninsula.grader.sanitize import bound_page, make_inert
 
 TEMPLATES = Path(__file__).parent / "templates"
 # nbgrader's API always sets the template name to its own "feedback", so the kit's folder has that name
@@ -20,15 +31,31 @@ TEMPLATE_FILE = "peninsula_feedback.html.j2"
 STYLESHEET = TEMPLATES / "feedback" / "peninsula.css"
 
 
+class InertFeedback(NbGraderPreprocessor):
+    """The first feedback step: the notebook made inert and its page bounded, before scores are added."""
+
+    enabled = Bool(True)  # nbconvert's default is False, which would skip this step silently
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        return bound_page(make_inert(nb)), resources
+
+
 def configure(c) -> None:
-    """Point nbgrader's feedback exporter at the kit's template (which extends nbgrader's)."""
+    """Point nbgrader's feedback exporter at the kit's template (which extends nbgrader's), and make
+    the page inert."""
     import nbgrader
+    from nbgrader.converters import GenerateFeedback
 
     nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
     # Scoped to feedback: the Formgrader renders submissions with its own template through HTMLExporter.
     c.GenerateFeedback.HTMLExporter.template_file = TEMPLATE_FILE
     c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     c.GenerateFeedback.HTMLExporter.filters = {"feedback_title": f"{__name__}.feedback_title"}
+    c.GenerateFeedback.HTMLExporter.sanitize_html = True
+    steps = c.GenerateFeedback.get("preprocessors")
+    if not isinstance(steps, list):
+        steps = list(GenerateFeedback.class_traits()["preprocessors"].default())
+    c.GenerateFeedback.preprocessors = [InertFeedback, *(s for s in steps if s is not InertFeedback)]
 
 
 def feedback_title(cell: dict) -> str:

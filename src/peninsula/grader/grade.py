@@ -194,6 +194,8 @@ def grade(
     submitted = submitted_students(course, assignment)
     everyone = sorted(set(roster_ids(api)) | set(submitted))
     results = {s: StudentResult(s, MISSING, reason="no submission") for s in everyone if s not in submitted}
+    results |= refused_ids(submitted)  # inert-pages: an id a page would show as HTML is never graded
+    submitted = [s for s in submitted if s not in results]
     expected = fingerprint(protected_files(course, assignment))
     log = grade_log(course, assignment)
     with _output_to_log(log) as terminal:
@@ -231,6 +233,14 @@ def grade(
                         future.cancel()
                     raise
     return [results[s] for s in everyone]
+
+
+def refused_ids(submitted: list[str]) -> dict[str, StudentResult]:
+    """Submission folders whose name is not a plain student id: not graded, and never in the gradebook."""
+    from peninsula.grader.sanitize import is_plain_id
+
+    reason = "the submission's folder name is not a plain student id (letters, digits, . _ @ -); not graded"
+    return {s: StudentResult(s, FAILED, reason=reason) for s in submitted if not is_plain_id(s)}
 
 
 def grading_api(course: Course, sandbox: bool):
@@ -380,6 +390,8 @@ def roster_ids(api) -> list[str]:
 def write_grades(course: Course, assignment: str, results: Iterable[StudentResult]) -> Path:
     """One row per student, with a status column (a failed or missing submission is never a plain 0).
     Rewritten whole on every run, so re-running never duplicates rows."""
+    from peninsula.grader.spreadsheet import safe_row  # inert-pages: no cell runs as a formula
+
     target = course.folder("exports", f"{assignment}-grades.csv")
     target.parent.mkdir(exist_ok=True)
     with target.open("w", newline="", encoding="utf-8") as handle:
@@ -387,7 +399,7 @@ def write_grades(course: Course, assignment: str, results: Iterable[StudentResul
         writer.writerow(CSV_COLUMNS)
         for r in results:
             score, max_score = _blank(r.score), _blank(r.max_score)
-            writer.writerow([r.student_id, assignment, r.status, score, max_score, r.reason])
+            writer.writerow(safe_row([r.student_id, assignment, r.status, score, max_score, r.reason]))
     return target
 
 

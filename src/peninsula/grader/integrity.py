@@ -27,13 +27,13 @@ import hashlib
 import itertools
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.answers import ANSWER_CELL_ID, Answer, parse
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.key import Item, load_items
-from peninsula.grader.report import ClassData, read_answers
+from peninsula.grader.report import ClassData, read_answers, unreadable
 from peninsula.grader.scoring import item_credit
 
 #: List a pair when fewer than this many pairs so extreme are expected in the class by chance.
@@ -98,31 +98,50 @@ class Integrity:
     pairs: int
     identical: list[IdenticalFiles]
     flagged: list[PairFlag]
+    skipped: dict[str, str] = field(default_factory=dict)  # student -> why their submission is left out
 
 
-def read_submissions(course: Course, assignment: str, items: list[Item]) -> list[Submission]:
-    """Every submission in submitted/: its files' digests, and its answers read as the grader reads them."""
+def read_submissions(
+    course: Course, assignment: str, items: list[Item], skipped: dict[str, str] | None = None
+) -> list[Submission]:
+    """Every submission in submitted/: its files' digests, and its answers read as the grader reads them.
+    A submission that cannot be read goes into `skipped` with the reason (if given; else it raises)."""
     folder = course.folder("submitted")
     found = []
     for student_folder in (
         sorted(p for p in folder.iterdir() if (p / assignment).is_dir()) if folder.is_dir() else ()
     ):
-        notebooks = sorted((student_folder / assignment).glob("*.ipynb"))
-        raw: dict[str, object] = {}
-        for notebook in notebooks:
-            raw |= read_answers(notebook)
-        answers = {item.id: parse(item.id, raw[item.id])[0] if item.id in raw else None for item in items}
-        digests = {n.name: hashlib.sha256(n.read_bytes()).hexdigest() for n in notebooks}
-        found.append(Submission(student_folder.name, digests, answers, "".join(map(_answer_cell, notebooks))))
+        try:
+            found.append(read_submission(student_folder, assignment, items))
+        except Exception as error:  # one submission never stops the list: it is named instead
+            if skipped is None:
+                raise
+            skipped[student_folder.name] = unreadable(error)
     return found
+
+
+def read_submission(student_folder: Path, assignment: str, items: list[Item]) -> Submission:
+    """One student's digests and answers, checked to score and print, so that nothing later fails on them."""
+    notebooks = sorted((student_folder / assignment).glob("*.ipynb"))
+    raw: dict[str, object] = {}
+    for notebook in notebooks:
+        raw |= read_answers(notebook)
+    answers = {item.id: parse(item.id, raw[item.id])[0] if item.id in raw else None for item in items}
+    for item in items:
+        if answers[item.id] is not None:
+            item_credit(item, answers[item.id])
+        _shown(answers[item.id])
+    digests = {n.name: hashlib.sha256(n.read_bytes()).hexdigest() for n in notebooks}
+    return Submission(student_folder.name, digests, answers, "".join(map(_answer_cell, notebooks)))
 
 
 def submitted_class(course: Course, assignment: str) -> ClassData:
     """The class's normalised answers straight from submitted/, for analyses that need no grades
     (the demo panel; agreement before grading). Scores are left empty."""
     items = load_items(assignment, key_file=course.key_file)
-    answers = {s.student: s.answers for s in read_submissions(course, assignment, items)}
-    return ClassData(assignment, {}, 0.0, items, answers)
+    skipped: dict[str, str] = {}
+    answers = {s.student: s.answers for s in read_submissions(course, assignment, items, skipped)}
+    return ClassData(assignment, {}, 0.0, items, answers, skipped)
 
 
 def _answer_cell(notebook: Path) -> str:
@@ -212,8 +231,9 @@ def _shown(answer: Answer | None) -> str:
 
 def check_integrity(course: Course, assignment: str) -> Integrity:
     items = load_items(assignment, key_file=course.key_file)
-    submissions = read_submissions(course, assignment, items)
-    if not submissions:
+    skipped: dict[str, str] = {}
+    submissions = read_submissions(course, assignment, items, skipped)
+    if not submissions and not skipped:
         raise PipelineError(
             f"no submissions of {assignment} in submitted/; run `peninsula collect {assignment}`"
         )
@@ -229,7 +249,9 @@ def check_integrity(course: Course, assignment: str) -> Integrity:
         and flag.identical_errors >= MIN_IDENTICAL_ERRORS
     ]
     flagged.sort(key=lambda f: f.tail)
-    return Integrity(assignment, len(submissions), pairs, identical_files(submissions, released), flagged)
+    return Integrity(
+        assignment, len(submissions), pairs, identical_files(submissions, released), flagged, skipped
+    )
 
 
 def integrity_text(result: Integrity) -> str:
@@ -247,6 +269,8 @@ def integrity_text(result: Integrity) -> str:
         "Pairs whose shared wrong answers are unlikely by chance (fewer than "
         f"{EXPECTED_BY_CHANCE:g} such pairs expected in a class this size):",
         *([f"  {flag.describe()}" for flag in result.flagged] or ["  none"]),
+        *(["", "Submissions that could not be read, so are not compared:"] if result.skipped else []),
+        *(f"  {student!r}: {reason}" for student, reason in sorted(result.skipped.items())),
     ]
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ import json
 import math
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.answers import ANSWER_CELL_ID, parse, read_answer_cell
@@ -31,6 +31,7 @@ class ClassData:
     max_score: float
     items: list[Item]
     answers: dict[str, dict[str, object]]  # student -> item id -> normalised answer (or None)
+    skipped: dict[str, str] = field(default_factory=dict)  # student -> why their answers are left out
 
 
 def read_answers(notebook_path: Path) -> dict[str, object]:
@@ -48,7 +49,7 @@ def read_answers(notebook_path: Path) -> dict[str, object]:
 def load_class(course: Course, assignment: str) -> ClassData:
     api = course.api()
     items = load_items(assignment)
-    scores, answers = {}, {}
+    scores, answers, skipped = {}, {}, {}
     with api.gradebook as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score
         for submission in gradebook.assignment_submissions(assignment):
@@ -58,11 +59,40 @@ def load_class(course: Course, assignment: str) -> ClassData:
             if not notebooks:
                 continue
             scores[student] = submission.score
-            raw = {}
-            for notebook in notebooks:
-                raw |= read_answers(notebook)
-            answers[student] = {item.id: parse(item.id, raw.get(item.id, ""))[0] for item in items}
-    return ClassData(assignment, scores, max_score, items, answers)
+            try:
+                answers[student] = readable_answers(notebooks, items)
+            except Exception as error:  # one submission never stops the report: it is named instead
+                skipped[student] = unreadable(error)
+    return ClassData(assignment, scores, max_score, items, answers, skipped)
+
+
+def readable_answers(notebooks: list[Path], items: list[Item]) -> dict[str, object]:
+    """A student's normalised answers, checked to score and print, so that nothing later fails on them."""
+    raw: dict[str, object] = {}
+    for notebook in notebooks:
+        raw |= read_answers(notebook)
+    answers = {item.id: parse(item.id, raw.get(item.id, ""))[0] for item in items}
+    for item in items:
+        item_credit(item, answers[item.id])
+        str(answers[item.id])
+    return answers
+
+
+def unreadable(error: Exception) -> str:
+    return f"its answers could not be read ({type(error).__name__}: {str(error)[:100]})"
+
+
+def skipped_html(skipped: dict[str, str]) -> str:
+    """The submissions left out of the figures, each with its reason (ids escaped: a student chose them)."""
+    if not skipped:
+        return ""
+    rows = "".join(f"<li>{html.escape(s)}: {html.escape(r)}</li>" for s, r in sorted(skipped.items()))
+    return f"<p>Left out of the per-item figures ({len(skipped)}):</p><ul>{rows}</ul>"
+
+
+def script_json(value: object) -> str:
+    """JSON that cannot end the <script> element it sits in, whatever text it holds."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def item_difficulty(data: ClassData) -> list[dict]:
@@ -224,8 +254,8 @@ def write_report(course: Course, assignment: str) -> Path:
     def embed(charts: dict[str, object]) -> str:
         return "".join(
             f"<div id='{name}'></div>"
-            f"<script type='module'>vegaEmbed('#{name}', {json.dumps(chart.to_dict())}, "
-            f"{json.dumps(EMBED_OPTIONS)});</script>"
+            f"<script type='module'>vegaEmbed('#{name}', {script_json(chart.to_dict())}, "
+            f"{script_json(EMBED_OPTIONS)});</script>"
             for name, chart in charts.items()
         )
 
@@ -233,15 +263,17 @@ def write_report(course: Course, assignment: str) -> Path:
     agreement = class_agreement(data)
     mean = sum(data.scores.values()) / len(data.scores)
     bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    title = html.escape(assignment)
     target = course.folder("exports", f"{assignment}-report.html")
     target.parent.mkdir(exist_ok=True)
     target.write_text(
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{assignment}: class report"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}: class report"
         f"</title><style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
         f"<script type='module'>{bundle}</script></head><body><main>"
-        f"<h1>{assignment}: how the class did</h1>{overview_html(data, status_counts(course, assignment))}"
+        f"<h1>{title}: how the class did</h1>{overview_html(data, status_counts(course, assignment))}"
         f"<h2>Scores and items</h2>"
         f"<p>{len(data.scores)} scored submissions; mean score {mean:.2f} of {data.max_score:g}.</p>"
+        f"{skipped_html(data.skipped)}"
         f"{embeds}<h2>The class as a panel of coders</h2>{summary_html(agreement)}"
         f"{embed(agreement_charts(agreement))}"
         f"<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</main></body></html>",
