@@ -82,7 +82,7 @@ class Note:
 
     folder: str
     student: str
-    verdict: str  # collected | refused | not collected
+    verdict: str  # collected | already collected | refused | not collected
     reason: str = ""
 
     def __str__(self) -> str:
@@ -224,7 +224,9 @@ class PeninsulaCollect(ExchangeCollect):
         dest = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment))
         existing = self._recorded_time(dest)
         if dest.exists() and not (self.update and (existing is None or moment(candidate.changed) > existing)):
-            self.notes.append(Note(candidate.folder, student, "not collected", "already collected"))
+            self.notes.append(
+                Note(candidate.folder, student, "already collected", left_out(listing).removeprefix("; "))
+            )
             return
         staging = dest.with_name(f".{dest.name}.collecting")
         shutil.rmtree(staging, ignore_errors=True)
@@ -241,12 +243,8 @@ class PeninsulaCollect(ExchangeCollect):
         if dest.exists():
             shutil.rmtree(dest)
         staging.rename(dest)
-        left_out = list(listing.refused)
-        if SECRET not in listing.files:
-            left_out.append(f"{SECRET} missing: its feedback cannot go back through the exchange")
-        when = f"at {utc_text(changed)} (change time on disk; it claims {claimed.splitlines()[0]})"
-        reason = when + ("; left out: " + "; ".join(left_out) if left_out else "")
-        self.notes.append(Note(candidate.folder, student, "collected", reason))
+        when = f"at {utc_text(changed)} (change time on disk; it claims {' and '.join(claimed.splitlines())})"
+        self.notes.append(Note(candidate.folder, student, "collected", when + left_out(listing)))
 
     def _claimed(self, folder: int, claims: dict, from_name: str) -> str:
         """The times the student wrote: the folder name's and timestamp.txt's (kept, never trusted)."""
@@ -272,6 +270,13 @@ class PeninsulaCollect(ExchangeCollect):
         report.parent.mkdir(exist_ok=True)
         lines = [f"collect {self.coursedir.assignment_id} at {utc_text(dt.datetime.now(dt.UTC).timestamp())}"]
         report.write_text("\n".join(lines + [str(n) for n in self.notes]) + "\n", encoding="utf-8")
+
+
+def left_out(listing) -> str:
+    """What of a submission is not collected, and why ("" when everything is)."""
+    missing = [f"{SECRET} missing: its feedback cannot go back through the exchange"]
+    reasons = listing.refused + (missing if SECRET not in listing.files else [])
+    return "; left out: " + "; ".join(reasons) if reasons else ""
 
 
 class PeninsulaReleaseAssignment(ExchangeReleaseAssignment):
