@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from peninsula.grader.key import model_answers
+from peninsula.grader.leaks import fingerprints
 from peninsula.grader.submission_files import Limits, list_folder
 
 ROOT = Path(__file__).parents[1]
@@ -170,6 +171,7 @@ def _attack(exchange: Exchange):
     exchange.attack(
         "uxcai", "import os, sys; os.symlink(sys.argv[1], sys.argv[2] + '/answer_key.yaml')", key, cai
     )
+    exchange.attack("uxben", "import sys; open(sys.argv[1] + '/extra.txt', 'w').write('planted')", cai)
     dee = exchange.submit("uxdee", answered=20)
     exchange.attack("uxdee", REPLACE_WITH_SYMLINK, dee / f"{A1}.ipynb", folders["uxana"] / f"{A1}.ipynb")
     eve = exchange.submit("uxeve", answered=20)
@@ -184,11 +186,12 @@ def _attack(exchange: Exchange):
     again = exchange.peninsula("collect", A1)
     exchange.peninsula("grade", A1)
     feedback = exchange.peninsula("release-feedback", A1, "--include-provisional")
+    button = run(BIN / "nbgrader", "release_feedback", A1, cwd=course, timeout=120)  # the Formgrader's
     yield {
         "course": course, "before": before, "started": started, "key": key.read_text(encoding="utf-8"),
         "collect log": collected.stdout + collected.stderr, "peninsula collect": again,
         "report": (course / "exports" / f"{A1}-collect.txt").read_text(encoding="utf-8"),
-        "release-feedback": feedback, "exchange": exchange,
+        "release-feedback": feedback, "release_feedback button": button.stdout + button.stderr, "exchange": exchange,
     }  # fmt: skip
 
 
@@ -258,7 +261,9 @@ def test_the_recorded_time_is_the_change_time_not_the_students_claim(attacked):
 @as_root
 def test_a_symlink_to_the_key_never_reaches_the_grader_or_feedback(attacked):
     course = attacked["course"]
-    assert "answer_key.yaml: a symbolic link, not a regular file" in note_for(attacked, "uxcai+")
+    cai = note_for(attacked, "uxcai+")
+    assert "answer_key.yaml: a symbolic link, not a regular file" in cai and "extra.txt: belongs to uxben" in cai
+    assert not (course / "submitted" / "uxcai" / A1 / "extra.txt").exists()
     key_lines = [line for line in attacked["key"].splitlines() if len(line) > 30][:20]
     for tree in ("submitted", "autograded", "feedback"):
         for path in (course / tree / "uxcai").rglob("*"):
@@ -289,6 +294,9 @@ def test_a_missing_secret_holds_back_one_student_and_the_others_get_feedback(att
     assert "uxfay: no submission_secret.txt" in released
     sent = released.split("Feedback released to", 1)[1].splitlines()[0]
     assert all(student in sent for student in ("uxana", "uxben", "uxcai")), released
+    assert "Feedback not released for uxfay: No such file or directory (submission_secret.txt)" in (
+        attacked["release_feedback button"]
+    )
     exchange = attacked["exchange"]
     exchange.nbgrader("uxana", "fetch_feedback", A1)
     assert list((Path(pwd.getpwnam("uxana").pw_dir) / A1 / "feedback").glob(f"*/{A1}.html"))
@@ -309,3 +317,21 @@ def test_a_listing_takes_regular_files_only_within_the_caps(tmp_path):
         assert list_folder(folder, Limits(entries=3)).problem == "more than 3 files and folders"
     finally:
         os.close(folder)
+
+
+def test_a_release_holding_key_material_is_not_published_by_nbgrader_either(tmp_path):
+    """The Formgrader's Release button runs nbgrader's release_assignment, with the kit's class."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "course", course / "course")
+    shutil.copytree(ROOT / "source_texts", course / "source_texts")
+    run(BIN / "nbgrader", "generate_assignment", A1, cwd=course)
+    _, literals = fingerprints(course / "course" / "answer_key.yaml")
+    (course / "release" / A1 / "notes.md").write_text(min(literals) + "\n", encoding="utf-8")  # e.g. a digest
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([BIN / "nbgrader", "release_assignment", A1], cwd=course, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode != 0 and "answer key material" in result.stderr, result.stderr[-2000:]
+    assert "notes.md" in result.stderr
+    assert not (course / ".exchange" / "peninsula" / "outbound" / A1).exists()
