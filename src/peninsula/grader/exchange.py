@@ -170,9 +170,17 @@ class PeninsulaCollect(ExchangeCollect):
         try:
             folder = os.open(name, OPEN_FOLDER, dir_fd=inbound)
         except OSError as error:
-            link = os.path.islink(os.path.join(self.inbound_path, name))
-            reason = f"{'a symbolic link' if link else 'not a folder'} ({error.strerror})"
-            self.notes.append(Note(name, student, "refused", reason))
+            path = os.path.join(self.inbound_path, name)
+            what = (
+                "a symbolic link"
+                if os.path.islink(path)
+                else "a folder"
+                if os.path.isdir(path)
+                else "not a folder"
+            )
+            self.notes.append(
+                Note(name, student, "refused", f"{what} that cannot be opened ({error.strerror})")
+            )
             return None
         try:
             owner = os.fstat(folder).st_uid
@@ -182,8 +190,10 @@ class PeninsulaCollect(ExchangeCollect):
                 self.notes.append(Note(name, student, "refused", reason))
                 return None
             listing = list_folder(folder, self.limits, owner)
-            claimed = rest.split("+")[0]
-            return Candidate(name, student, claimed, listing.changed, listing)
+            return Candidate(name, student, rest.split("+")[0], listing.changed, listing)
+        except OSError as error:
+            self.notes.append(Note(name, student, "refused", f"could not be read: {error}"))
+            return None
         finally:
             os.close(folder)
 

@@ -112,7 +112,10 @@ def _entries(
     file belongs, nor past MAX_DEPTH)."""
     for name in sorted(os.listdir(folder_fd)):
         relative = f"{prefix}{name}"
-        status = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+        try:
+            status = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+        except FileNotFoundError:  # removed while listed
+            continue
         yield relative, status
         if not stat.S_ISDIR(status.st_mode) or name in FILE_NAMES or name.endswith(FILE_SUFFIXES):
             continue
