@@ -335,3 +335,23 @@ def test_a_release_holding_key_material_is_not_published_by_nbgrader_either(tmp_
     assert result.returncode != 0 and "answer key material" in result.stderr, result.stderr[-2000:]
     assert "notes.md" in result.stderr
     assert not (course / ".exchange" / "peninsula" / "outbound" / A1).exists()
+
+
+def test_lms_downloads_are_copied_as_regular_files_only(tmp_path):
+    """No owner to check in an LMS download, but links and oversized files are still left out."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "course", course / "course")
+    shutil.copytree(ROOT / "source_texts", course / "source_texts")
+    downloads = tmp_path / "downloads"
+    for student in ("lmsone", "lmstwo"):
+        (downloads / student).mkdir(parents=True)
+    shutil.copy(ROOT / "course" / A1 / f"{A1}.ipynb", downloads / "lmsone" / f"{A1}.ipynb")
+    (downloads / "lmstwo" / f"{A1}.ipynb").symlink_to(course / "course" / "answer_key.yaml")
+    with open(downloads / "lmsone" / "data.bin", "wb") as sparse:
+        sparse.truncate(1024**3)
+    output = run(BIN / "peninsula", "collect", A1, "--from", downloads, "--course", course, cwd=course).stdout
+    assert "Collected 1 student(s) into submitted/: lmsone" in output
+    assert f"lmstwo/{A1}.ipynb: a symbolic link" in output and "lmsone/data.bin: 1024.0 MB" in output
+    assert not any(p.name == "answer_key.yaml" for p in (course / "submitted").rglob("*"))
