@@ -85,6 +85,11 @@ class Note:
     verdict: str  # collected | already collected | refused | not collected
     reason: str = ""
 
+    @property
+    def needs_attention(self) -> bool:
+        """Refused, or collected with something left out."""
+        return self.verdict == "refused" or "left out" in self.reason
+
     def __str__(self) -> str:
         return f"{shown(self.folder)}: {self.verdict}" + (f": {self.reason}" if self.reason else "")
 
@@ -93,6 +98,7 @@ class Note:
 class Candidate:
     folder: str
     student: str
+    owner: int
     claimed: str
     changed: float
     listing: object
@@ -132,11 +138,6 @@ class PeninsulaCollect(ExchangeCollect):
             self.fail(f"Course not found: {self.inbound_path}")
         if not check_mode(self.inbound_path, read=True, execute=True):
             self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
-        if not os.stat(self.inbound_path).st_mode & stat.S_ISVTX:
-            self.log.warning(
-                "%s has no sticky bit: a student who learns a classmate's folder name can remove it "
-                "(chmod +t fixes that)", self.inbound_path,
-            )  # fmt: skip
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
             try:
                 self.duedate = gradebook.find_assignment(self.coursedir.assignment_id).duedate
@@ -155,6 +156,12 @@ class PeninsulaCollect(ExchangeCollect):
             os.close(inbound)
         for student in sorted(candidates):
             self.chosen.append(self._choose(candidates[student]))
+        others = any(c.owner != os.geteuid() for group in candidates.values() for c in group)
+        if others and not os.stat(self.inbound_path).st_mode & stat.S_ISVTX:  # a shared exchange
+            self.log.warning(
+                "%s has no sticky bit: a student who learns a classmate's folder name can remove it "
+                "(chmod +t fixes that)", self.inbound_path,
+            )  # fmt: skip
 
     def _inspect(self, inbound: int, name: str) -> Candidate | None:
         """The folder as a candidate, or None (another assignment, or refused: noted)."""
@@ -190,7 +197,7 @@ class PeninsulaCollect(ExchangeCollect):
                 self.notes.append(Note(name, student, "refused", reason))
                 return None
             listing = list_folder(folder, self.limits, owner)
-            return Candidate(name, student, rest.split("+")[0], listing.changed, listing)
+            return Candidate(name, student, owner, rest.split("+")[0], listing.changed, listing)
         except OSError as error:
             self.notes.append(Note(name, student, "refused", f"could not be read: {error}"))
             return None
@@ -225,7 +232,7 @@ class PeninsulaCollect(ExchangeCollect):
                 self.notes.append(Note(candidate.folder, candidate.student, "refused", why))
         self.notes.sort(key=lambda n: (n.student, n.folder))
         for note in self.notes:
-            (self.log.info if note.verdict == "collected" else self.log.warning)("%s", note)
+            (self.log.warning if note.needs_attention else self.log.info)("%s", note)
         self._write_report()
 
     def _collect(self, candidate: Candidate) -> None:

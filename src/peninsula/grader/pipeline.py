@@ -90,7 +90,7 @@ def _exchange_collect(course: Course, assignment: str) -> Collected:
         result = capture_log(app)
     if not result["success"]:
         raise PipelineError(f"nbgrader collect failed:\n{result.get('log', '')}")
-    refused = [str(note) for note in app.notes if note.verdict == "refused" or "left out" in note.reason]
+    refused = [str(note) for note in app.notes if note.needs_attention]
     return Collected(submitted_students(course, assignment), [], refused)
 
 
