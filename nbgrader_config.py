@@ -39,6 +39,12 @@ from peninsula.grader.autograde import configure  # noqa: E402
 
 configure(c)
 
+# The exchange's collect, release and release_feedback are the kit's (peninsula.grader.exchange): a
+# submission is taken only from its student's own account, with a time the student cannot forge.
+from peninsula.grader.exchange import configure_exchange  # noqa: E402
+
+configure_exchange(c)
+
 # Feedback shows scores and the hidden tests' printed per-item verdicts, never the hidden test source.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

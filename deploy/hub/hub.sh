@@ -133,6 +133,9 @@ up() {
   fi
   install -d -m 0755 -o "$grader" -g "$grader" "$exchange/$course_id"
   record tree "$exchange/$course_id"
+  # Its inbound folder exists before any release, with the sticky bit (nbgrader would make it
+  # without): a student can add a submission folder there but not remove or rename a classmate's.
+  install -d -m 1733 -o "$grader" -g "$grader" "$exchange/$course_id/inbound"
 
   # Lessons and texts for students: read-only here, copied into each home on first login.
   local lessons=$PREFIX/lessons first_lesson

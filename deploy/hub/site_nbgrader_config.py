@@ -11,3 +11,10 @@ c = get_config()
 c.CourseDirectory.course_id = "@COURSE_ID@"
 # One exchange for the whole machine: the grader releases and collects here, students fetch and submit.
 c.Exchange.root = "@EXCHANGE@"
+
+# The grader's collect (the kit's, selected by the course's own nbgrader_config.py, which the
+# Formgrader reads too) takes a submission only from the unix account of the student it names. On
+# this hub a student's id is their unix name; elsewhere, e.g. on The Littlest JupyterHub, set the
+# pattern ("jupyter-{student_id}") or map ids one by one with c.PeninsulaCollect.student_accounts.
+# Students read this file too, so it names no grader code: this is plain configuration.
+c.PeninsulaCollect.account_name = "{student_id}"

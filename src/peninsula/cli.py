@@ -75,6 +75,9 @@ def _collect(args: argparse.Namespace) -> int:
     if collected.unmatched:
         print(f"{len(collected.unmatched)} file(s) could not be matched to a student; rename and re-run:")
         print("\n".join(f"  {name}" for name in collected.unmatched))
+    if collected.refused:  # also in exports/<a>-collect.txt
+        print(f"Not taken, or taken in part ({len(collected.refused)}):")
+        print("\n".join(f"  {line}" for line in collected.refused))
     return 0
 
 

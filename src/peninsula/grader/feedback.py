@@ -4,14 +4,14 @@ nbgrader's own `release_feedback` hands out whatever feedback exists, including 
 of students still waiting for a hand-graded answer. Here a student's feedback goes out only when
 the submission is graded, needs no manual grading, and its page passed the leak screen; everyone
 else is listed with the reason they are held back (`--include-provisional` sends those waiting
-for manual grading too).
+for manual grading too). One student's feedback that cannot go out never stops the others'.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.course import Course
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ def settled_students(course: Course, assignment: str, api=None) -> tuple[list[st
 
 
 def release_feedback(course: Course, assignment: str, include_provisional: bool = False) -> Released:
+    from peninsula.grader.exchange import use_kit_exchange
+
     api = course.api()
+    use_kit_exchange(api)
     settled, held = settled_students(course, assignment, api)
     if include_provisional:
         provisional = [h.student_id for h in held if h.reason.startswith("needs manual grading")]
@@ -61,14 +64,21 @@ def release_feedback(course: Course, assignment: str, include_provisional: bool 
         )
     sent = []
     for student in settled:
-        if not course.folder("submitted", student, assignment, "timestamp.txt").exists():
-            # nbgrader's release_feedback fails without it (an LMS download has none)
-            held.append(Held(student, "no timestamp.txt in submitted/ (send its feedback page from the LMS)"))
+        submitted = course.folder("submitted", student, assignment)
+        # nbgrader's release_feedback needs both (an LMS download has neither; a hostile or broken
+        # submission may lack its secret, which names the student's feedback file in the exchange)
+        missing = [
+            name for name in ("timestamp.txt", "submission_secret.txt") if not (submitted / name).is_file()
+        ]
+        if missing:
+            why = f"no {' or '.join(missing)} in submitted/ (send its feedback page by hand or from the LMS)"
+            held.append(Held(student, why))
             continue
         result = api.release_feedback(assignment, student)
-        if not result["success"]:
-            raise PipelineError(
-                f"nbgrader release_feedback failed for {student}:\n{result.get('log', '')[-2000:]}"
-            )
+        log = result.get("log", "")
+        if not result["success"] or "Feedback not released" in log:
+            last = (result.get("error") or log).strip().splitlines()[-1:] or ["see nbgrader's log"]
+            held.append(Held(student, f"nbgrader release_feedback failed: {last[0][-300:]}"))
+            continue
         sent.append(student)
     return Released(sent, sorted(held, key=lambda h: h.student_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError
@@ -30,18 +30,18 @@ def release(course: Course, assignment: str, lms_zip: bool = False) -> Path:
 
     Returns the exchange folder (hub path) or the zip written for an LMS.
     """
-    from peninsula.grader.leaks import leaks_in_files
+    from peninsula.grader.exchange import leaks_in_release, use_kit_exchange
 
     course.notebooks(assignment)
     api = course.api()
+    use_kit_exchange(api)  # the exchange's release runs the same leak check again (the Formgrader's button)
     generated = api.generate_assignment(assignment)
     if not generated["success"]:
         raise PipelineError(f"nbgrader generate_assignment failed:\n{generated.get('log', '')}")
     released = course.folder("release", assignment)
-    leaks = leaks_in_files(released.rglob("*"), assignment_material=True)
+    leaks = leaks_in_release(course, released)
     if leaks:
-        lines = [f"  {path.relative_to(course.root)}: {', '.join(found)}" for path, found in leaks.items()]
-        found = "\n".join(lines)
+        found = "\n".join(leaks)
         raise PipelineError(f"the release contains answer key material; nothing was published:\n{found}")
     if lms_zip:
         target = course.folder("exports", f"{assignment}-release.zip")
@@ -64,18 +64,34 @@ def release(course: Course, assignment: str, lms_zip: bool = False) -> Path:
 class Collected:
     students: list[str]
     unmatched: list[str]
+    refused: list[str] = field(default_factory=list)  # what was not taken, and why
 
 
 def collect(course: Course, assignment: str, downloads: Path | None = None) -> Collected:
-    """Hub path (no `downloads`): collect from the exchange, resubmissions included.
+    """Hub path (no `downloads`): collect from the exchange, resubmissions included, through the
+    kit's exchange class (peninsula.grader.exchange), which checks who owns each submission.
     LMS path: import a folder or zip of downloaded submissions through nbgrader's zip_collect."""
     notebooks = course.notebooks(assignment)
     if downloads is None:
-        result = course.api().collect(assignment, update=True)
-        if not result["success"]:
-            raise PipelineError(f"nbgrader collect failed:\n{result.get('log', '')}")
-        return Collected(submitted_students(course, assignment), [])
+        return _exchange_collect(course, assignment)
     return _zip_collect(course, assignment, Path(downloads), notebooks)
+
+
+def _exchange_collect(course: Course, assignment: str) -> Collected:
+    from nbgrader.utils import capture_log, temp_attrs
+
+    from peninsula.grader.exchange import use_kit_exchange
+
+    api = course.api()
+    use_kit_exchange(api)
+    with temp_attrs(api.coursedir, assignment_id=assignment):
+        app = api.exchange.Collect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
+        app.update = True
+        result = capture_log(app)
+    if not result["success"]:
+        raise PipelineError(f"nbgrader collect failed:\n{result.get('log', '')}")
+    refused = [str(note) for note in app.notes if note.needs_attention]
+    return Collected(submitted_students(course, assignment), [], refused)
 
 
 def _zip_collect(course: Course, assignment: str, downloads: Path, notebooks: list[str]) -> Collected:
@@ -87,10 +103,7 @@ def _zip_collect(course: Course, assignment: str, downloads: Path, notebooks: li
     shutil.rmtree(staging, ignore_errors=True)
     archive = staging / "archive"
     archive.mkdir(parents=True)
-    if downloads.is_dir():
-        shutil.copytree(downloads, archive, dirs_exist_ok=True)
-    else:
-        shutil.copy(downloads, archive)
+    refused = copy_downloads(downloads, archive)
     # nbgrader extracts a zip into a folder named after it; names are read relative to that.
     extracted = staging / "extracted" / (downloads.stem if downloads.is_file() else "")
     result = course.nbgrader(
@@ -114,7 +127,39 @@ def _zip_collect(course: Course, assignment: str, downloads: Path, notebooks: li
                 "no student id in the name" if not found else f"not one of {', '.join(notebooks)}"
             )  # fmt: skip
             unmatched.append(f"{relative} ({why})")
-    return Collected(sorted(students), unmatched)
+    return Collected(sorted(students), unmatched, refused)
+
+
+def copy_downloads(downloads: Path, archive: Path) -> list[str]:
+    """Copy an LMS download into nbgrader's archive folder: regular files only, each within the
+    kit's caps (a zip is rewritten entry by entry, so nothing oversized is ever extracted).
+    Returns what was left out and why."""
+    from peninsula.grader.submission_files import Limits, copy_regular_tree, megabytes
+
+    limits = Limits()
+    if downloads.is_dir():
+        return copy_regular_tree(downloads, archive, limits)
+    if not zipfile.is_zipfile(downloads):
+        shutil.copy(downloads, archive)
+        return []
+    refused = []
+    with zipfile.ZipFile(downloads) as source, zipfile.ZipFile(archive / downloads.name, "w") as target:
+        for entry in source.infolist():
+            if entry.is_dir():
+                continue
+            cap = limits.cap_for(entry.filename)[0]
+            if entry.file_size > cap:
+                refused.append(
+                    f"{entry.filename}: {megabytes(entry.file_size)}, over the {megabytes(cap)} cap"
+                )
+                continue
+            with source.open(entry) as member:
+                data = member.read(cap + 1)
+            if len(data) > cap:
+                refused.append(f"{entry.filename}: over the {megabytes(cap)} cap once unpacked")
+                continue
+            target.writestr(entry.filename, data, zipfile.ZIP_DEFLATED)
+    return refused
 
 
 def submitted_students(course: Course, assignment: str) -> list[str]:
