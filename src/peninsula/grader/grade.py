@@ -189,7 +189,9 @@ def grade(
                     for future in futures:
                         future.cancel()
                     raise
-    return [results[s] for s in everyone]
+    from peninsula.grader.deadlines import with_lateness  # the term: lateness, penalties, regrades
+
+    return with_lateness(course, assignment, [results[s] for s in everyone])
 
 
 def grading_api(course: Course, sandbox: bool):
@@ -241,9 +243,13 @@ def _grade_one(
     restored = [
         line.split(f"{RESTORED_LOG}:", 1)[1].strip() for line in log.splitlines() if RESTORED_LOG in line
     ]
+    from peninsula.grader.deadlines import annotate_feedback, settle_term
+
+    settle_term(course, api, assignment, student)  # accepted regrades and the late penalty, in the gradebook
     outcome = api.generate_feedback(assignment, student, force=True)
     if not outcome.get("success", False):
         _log_outcome(log_file, "generate_feedback", assignment, student, outcome)
+    annotate_feedback(course, assignment, student)  # due date, extension and regrades, in words
     withheld = screen_feedback(course, assignment, student, notebooks)
     pages = course.folder("feedback", student, assignment)
     unwritten = [
@@ -315,12 +321,14 @@ def write_grades(course: Course, assignment: str, results: Iterable[StudentResul
     Rewritten whole on every run, so re-running never duplicates rows."""
     target = course.folder("exports", f"{assignment}-grades.csv")
     target.parent.mkdir(exist_ok=True)
+    from peninsula.grader.deadlines import TERM_COLUMNS, term_cells
+
     with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow([*CSV_COLUMNS, *TERM_COLUMNS])
         for r in results:
             score, max_score = _blank(r.score), _blank(r.max_score)
-            writer.writerow([r.student_id, assignment, r.status, score, max_score, r.reason])
+            writer.writerow([r.student_id, assignment, r.status, score, max_score, r.reason, *term_cells(r)])
     return target
 
 
