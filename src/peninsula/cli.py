@@ -189,7 +189,8 @@ def _regrades(args: argparse.Namespace) -> int:
     course, assignment = _course(args), args.assignment
     if args.open:
         target = regrades.open_regrades(course, assignment, lms_zip=args.lms_zip)
-        print(f"Released {regrades.regrade_assignment(assignment)} (students fetch it like the assignment): {target}")
+        name = regrades.regrade_assignment(assignment)
+        print(f"Released {name} (students fetch and submit it like the assignment): {target}")
         return 0
     if args.accept or args.decline:
         student, item = args.accept or args.decline
@@ -201,7 +202,8 @@ def _regrades(args: argparse.Namespace) -> int:
               f"`peninsula release-feedback {assignment}`, so the student sees it.")  # fmt: skip
         return 0
     if not args.no_collect:
-        new, refused = regrades.collect_requests(course, assignment, Path(args.downloads) if args.downloads else None)
+        downloads = Path(args.downloads) if args.downloads else None
+        new, refused = regrades.collect_requests(course, assignment, downloads)
         print(f"Collected {len(new)} new request(s).")
         for line in refused:
             print(f"  refused: {line}")
@@ -297,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _term_arguments(choices: dict[str, argparse.ArgumentParser]) -> None:
-    choices["due"].add_argument("date", help='e.g. "2026-09-14 17:00" (UTC) or "2026-09-14 17:00 Europe/London"')
+    choices["due"].add_argument("date", help='"2026-09-14 17:00" (UTC) or "2026-09-14 17:00 Europe/London"')
     for name in ("extend", "waive"):
         choices[name].add_argument("student", help="the student's id")
         choices[name].add_argument("--reason", required=True, help="why (kept with the decision)")
@@ -310,7 +312,7 @@ def _term_arguments(choices: dict[str, argparse.ArgumentParser]) -> None:
     regrades.add_argument("--accept", nargs=2, metavar=("STUDENT", "ITEM"), help="accept a request")
     regrades.add_argument("--decline", nargs=2, metavar=("STUDENT", "ITEM"), help="decline a request")
     regrades.add_argument("--credit", type=float, help="with --accept: the item's new credit, 0 to 1")
-    regrades.add_argument("--reason", help="the decision's reason (required to decline; the student reads it)")
+    regrades.add_argument("--reason", help="why (required to decline; the student reads it)")
     choices["debrief"].add_argument(
         "--released-on-lms", action="store_true", help="feedback went out through the LMS, not the exchange"
     )

@@ -62,8 +62,9 @@ class LatePolicy:
             raise PipelineError(f"nbgrader_config.py: unknown LatePolicy setting(s): {', '.join(unknown)}")
         policy = cls(**settings)
         if policy.kind not in POLICY_KINDS:
-            raise PipelineError(f"nbgrader_config.py: LatePolicy.kind {policy.kind!r} is not one of "
-                                f"{', '.join(POLICY_KINDS)}")  # fmt: skip
+            raise PipelineError(
+                f"nbgrader_config.py: LatePolicy.kind {policy.kind!r} is not one of {', '.join(POLICY_KINDS)}"
+            )
         return policy
 
     def share(self, seconds_late: float) -> float:
@@ -114,8 +115,11 @@ def duration_words(seconds: float) -> str:
     minutes = math.ceil(seconds / 60)
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
-    parts = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
-             f"{minutes} min" if minutes or not (days or hours) else ""]  # fmt: skip
+    parts = [
+        f"{days} day{'s' if days != 1 else ''}" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes or not (days or hours) else "",
+    ]
     return " ".join(p for p in parts if p)
 
 
@@ -184,8 +188,15 @@ def lateness_of(submission, policy: LatePolicy, term: dict) -> Lateness:
         submission.extension = (extension["until"] - due) if extension else None
     waiver = term["waivers"].get(student)
     seconds = submission.total_seconds_late if due is not None else 0.0
-    return Lateness(due, submission.timestamp, extension, seconds, policy.share(seconds),
-                    waiver["reason"] if waiver else None, policy.grace_minutes)  # fmt: skip
+    return Lateness(
+        due,
+        submission.timestamp,
+        extension,
+        seconds,
+        policy.share(seconds),
+        waiver["reason"] if waiver else None,
+        policy.grace_minutes,
+    )
 
 
 def settle_lateness(course: Course, api: Any, assignment: str, student: str) -> None:
@@ -234,14 +245,23 @@ def with_lateness(course: Course, assignment: str, results: list) -> list:
         raw, penalty, words = result.score, 0.0, lateness.words if lateness else ""
         if lateness and raw is not None and lateness.share:
             penalty = lateness.penalty(raw)
-            words += (f"; penalty {penalty:g} waived ({lateness.waived})" if lateness.waived else
-                      f"; penalty -{penalty:g} ({lateness.share:.0%}; waive with `peninsula waive "
-                      f"{assignment} {result.student_id} --reason …`)")  # fmt: skip
+            words += (
+                f"; penalty {penalty:g} waived ({lateness.waived})"
+                if lateness.waived
+                else f"; penalty -{penalty:g} ({lateness.share:.0%}; waive with `peninsula waive "
+                f"{assignment} {result.student_id} --reason …`)"
+            )
             penalty = 0.0 if lateness.waived else penalty
         score = None if raw is None else round(raw - penalty, 2)
         reason = "; ".join(p for p in (words, regrade_words(term, result.student_id), result.reason) if p)
-        rows.append(TermResult(**{**vars(result), "score": score, "reason": reason},
-                               raw_score=raw, late_penalty=penalty, lateness=words.split(";")[0]))  # fmt: skip
+        rows.append(
+            TermResult(
+                **{**vars(result), "score": score, "reason": reason},
+                raw_score=raw,
+                late_penalty=penalty,
+                lateness=words.split(";")[0],
+            )
+        )
     return rows
 
 
@@ -273,8 +293,11 @@ def feedback_lines(course: Course, assignment: str, student: str) -> list[str]:
     if lateness.submitted:
         lines.append(f"Received {day_words(lateness.submitted)}: {lateness.words.split(' (')[0]}.")
     if lateness.share and lateness.submitted:
-        lines.append("The late penalty was waived." if lateness.waived else
-                     f"Late penalty: {lateness.share:.0%} of the points earned.")  # fmt: skip
+        lines.append(
+            "The late penalty was waived."
+            if lateness.waived
+            else f"Late penalty: {lateness.share:.0%} of the points earned."
+        )
     return lines
 
 
@@ -299,11 +322,31 @@ def annotate_feedback(course: Course, assignment: str, student: str) -> None:
     lines = feedback_lines(course, assignment, student) + regrades.feedback_lines(course, assignment, student)
     if not lines:
         return
-    section = ("<section class='term' aria-labelledby='term-heading'><h2 id='term-heading'>Deadline and "
-               "regrades</h2>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</section>")  # fmt: skip
+    section = (
+        "<section class='term' aria-labelledby='term-heading'><h2 id='term-heading'>Deadline and "
+        "regrades</h2>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</section>"
+    )
     for page in course.folder("feedback", student, assignment).glob("*.html"):
         text = page.read_text(encoding="utf-8")
         for anchor in ("</header>", "<main>", "<body>"):
             if anchor in text:
                 page.write_text(text.replace(anchor, anchor + section, 1), encoding="utf-8")
                 break
+
+
+def stamp_due_date(course: Course, assignment: str) -> None:
+    """Put the due date at the top of each released notebook (a plain cell nbgrader ignores)."""
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    due = due_date(course, assignment)
+    if due is None:
+        return
+    text = (
+        f"**Due {day_words(due)}.** If you have an extension, your instructor has told you; "
+        "your feedback will show it."
+    )
+    for path in sorted(course.folder("release", assignment).glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells.insert(0, new_markdown_cell(text))
+        nbformat.write(notebook, path)

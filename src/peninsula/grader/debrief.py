@@ -39,8 +39,11 @@ def still_open(course: Course, assignment: str, released_on_lms: bool = False) -
     for student, extension in sorted(term["extensions"].items()):
         if extension["until"] > now_utc():
             reasons.append(f"{student}: extension open until {day_words(extension['until'])}")
-    reasons += [f"{r['student']}: regrade request on {r['item']} is open" for r in term["regrades"]
-                if r["status"] == "open"]  # fmt: skip
+    reasons += [
+        f"{r['student']}: regrade request on {r['item']} is open"
+        for r in term["regrades"]
+        if r["status"] == "open"
+    ]
     if not released_on_lms:
         reasons += [
             f"{s}: feedback {why}" for s in settled if (why := _unreleased(course, api, assignment, s))
@@ -89,12 +92,16 @@ def debrief_html(course: Course, assignment: str) -> str:
     data = load_class(course, assignment)
     sections = "".join(_item_html(course, item, data) for item in data.items)
     size = len(data.answers)
-    shown = (f"how the {size} graded submissions answered" if size >= MIN_CLASS
-             else "no class counts (fewer than five graded submissions)")  # fmt: skip
+    shown = (
+        f"how the {size} graded submissions answered"
+        if size >= MIN_CLASS
+        else "no class counts (fewer than five graded submissions)"
+    )
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{assignment}: the key, explained</title><style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+        f"<title>{assignment}: the key, explained</title>"
+        f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
         f"</head><body><main><h1>{assignment}: the key, explained</h1>"
         f"<p>For each graded item: the words it is anchored to, the answer the key credits and any other "
         f"reading it accepts, why, and {shown}. No names are in this page.</p>"
@@ -107,8 +114,11 @@ def _item_html(course: Course, item, data) -> str:
 
     credited, accepted = key_readings(item)
     where, quote = _anchor(course, item)
-    anchor = f"<p>Paragraph {html.escape(where)}:</p><blockquote><p>{html.escape(quote)}</p></blockquote>" if where else \
-        f"<p>{html.escape(item.prompt)}</p>"  # fmt: skip
+    anchor = (
+        f"<p>Paragraph {html.escape(where)}:</p><blockquote><p>{html.escape(quote)}</p></blockquote>"
+        if where
+        else f"<p>{html.escape(item.prompt)}</p>"
+    )
     note = key_note(course, item.id, for_students=True)
     why = f"<p><b>Why:</b> {html.escape(note)}</p>" if note else "<p>The key has no note for this item.</p>"
     return (
@@ -152,8 +162,10 @@ def _distribution_html(item, data) -> str:
     if other:
         rows.append(("other answers, each given once", other))
     body = "".join(f"<tr><td>{html.escape(a)}</td><td>{n}</td></tr>" for a, n in rows)
-    return (f"<table><caption>How the class answered {item.id}</caption><tr><th scope='col'>answer</th>"
-            f"<th scope='col'>students</th></tr>{body}</table>")  # fmt: skip
+    return (
+        f"<table><caption>How the class answered {item.id}</caption><tr><th scope='col'>answer</th>"
+        f"<th scope='col'>students</th></tr>{body}</table>"
+    )
 
 
 def unsanctioned(course: Course, page: str) -> list[str]:
@@ -170,7 +182,7 @@ def unsanctioned(course: Course, page: str) -> list[str]:
                 if value and len(value) >= 3 and re.search(rf"(?<!\w){re.escape(value.lower())}(?!\w)", text):
                     found.append(f"a student's id or name ({student.id})")
     for recommendation in load_answer_key(course.key_file):
-        if recommendation.note and instructor_only(course, recommendation.id):
-            if " ".join(recommendation.note.split()).lower() in text:
-                found.append(f"the instructor-only note of {recommendation.id}")
+        note = " ".join((recommendation.note or "").split()).lower()
+        if note and instructor_only(course, recommendation.id) and note in text:
+            found.append(f"the instructor-only note of {recommendation.id}")
     return sorted(set(found))

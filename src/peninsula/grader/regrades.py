@@ -127,8 +127,13 @@ def collect_requests(
                 refused.append(f"{student}: {item} has no reason; ask them to add one")
             elif (student, item, reason) not in known:
                 known.add((student, item, reason))
-                request = {"student": student, "item": item, "reason": reason, "filed": filed,
-                           "status": "open"}  # fmt: skip
+                request = {
+                    "student": student,
+                    "item": item,
+                    "reason": reason,
+                    "filed": filed,
+                    "status": "open",
+                }
                 term["regrades"].append(request)
                 new.append(request)
     save_term(course, assignment, term)
@@ -147,8 +152,11 @@ def _filed_time(folder: Path):
 
 def _graded_students(course: Course, assignment: str) -> set[str]:
     with course.api().gradebook as gradebook:
-        return {s.student.id for s in gradebook.assignment_submissions(assignment)
-                if course.folder("autograded", s.student.id, assignment).is_dir()}  # fmt: skip
+        return {
+            s.student.id
+            for s in gradebook.assignment_submissions(assignment)
+            if course.folder("autograded", s.student.id, assignment).is_dir()
+        }
 
 
 # ------------------------------------------------------------------ reviewing and deciding
@@ -171,9 +179,14 @@ def request_details(course: Course, assignment: str, request: dict) -> dict[str,
     answer = raw.get(item.id, "")
     credit = item_credit(item, parse(item.id, answer)[0])
     credited, accepted = key_readings(item)
-    return {"answer": str(answer)[:200] or "(no answer)", "verdict": f"{verdict(credit)} (credit {credit:.2f})",
-            "key": credited, "accepted": accepted or "none", "note": key_note(course, item.id) or "(no note)",
-            "credit": f"{credit:.4f}"}  # fmt: skip
+    return {
+        "answer": str(answer)[:200] or "(no answer)",
+        "verdict": f"{verdict(credit)} (credit {credit:.2f})",
+        "key": credited,
+        "accepted": accepted or "none",
+        "note": key_note(course, item.id) or "(no note)",
+        "credit": f"{credit:.4f}",
+    }
 
 
 def key_readings(item) -> tuple[str, str]:
@@ -209,8 +222,10 @@ def instructor_only(course: Course, item_id: str) -> bool:
     """`note_instructor_only: true` on a key record: its note never reaches a student."""
     from peninsula.recommendations import read_records
 
-    return any(r.get("id") == item_id and r.get("note_instructor_only")
-               for r in read_records(course.key_file, "recommendations"))  # fmt: skip
+    return any(
+        r.get("id") == item_id and r.get("note_instructor_only")
+        for r in read_records(course.key_file, "recommendations")
+    )
 
 
 def _item(course: Course, assignment: str, item_id: str):
@@ -222,22 +237,33 @@ def _item(course: Course, assignment: str, item_id: str):
     raise PipelineError(f"{item_id} is not an item of {assignment}")
 
 
-def decide(course: Course, assignment: str, student: str, item_id: str, credit: float | None = None,
-           reason: str = "") -> dict:  # fmt: skip
+def decide(
+    course: Course, assignment: str, student: str, item_id: str, credit: float | None = None, reason: str = ""
+) -> dict:
     """Accept (a new credit for the item, 0 to 1) or decline (with a reason) the open request."""
     term = load_term(course, assignment)
-    request = next((r for r in reversed(term["regrades"])
-                    if (r["student"], r["item"], r["status"]) == (student, item_id.upper(), "open")), None)  # fmt: skip
+    request = next(
+        (
+            r
+            for r in reversed(term["regrades"])
+            if (r["student"], r["item"], r["status"]) == (student, item_id.upper(), "open")
+        ),
+        None,
+    )
     if request is None:
-        raise PipelineError(f"no open regrade request of {student} on {item_id}; `peninsula regrades "
-                            f"{assignment}` lists them")  # fmt: skip
+        raise PipelineError(
+            f"no open regrade request of {student} on {item_id}; `peninsula regrades {assignment}` lists them"
+        )
     if credit is None and not reason.strip():
         raise PipelineError("a declined request needs a reason (--reason), which the student will read")
     if credit is not None and not 0 <= credit <= 1:
         raise PipelineError(f"--credit {credit:g}: an item's credit runs from 0 to 1")
     if credit is not None:
-        request.update(status="accepted", credit=float(credit),
-                       was=float(request_details(course, assignment, request)["credit"]))  # fmt: skip
+        request.update(
+            status="accepted",
+            credit=float(credit),
+            was=float(request_details(course, assignment, request)["credit"]),
+        )
     else:
         request["status"] = "declined"
     request.update(decision=reason.strip(), decided=now_utc())
@@ -293,8 +319,11 @@ def apply_regrades(course: Course, api: Any, assignment: str, student: str) -> N
 def regrade_words(term: dict, student: str) -> str:
     """For the grades CSV: "regrade R17 accepted (credit 1); regrade R20 declined"."""
     mine = [r for r in term["regrades"] if r["student"] == student]
-    shown = [f"regrade {r['item']} {r['status']}" + (f" (credit {r['credit']:g})" if r["status"] == "accepted" else "")
-             for r in mine]  # fmt: skip
+    shown = [
+        f"regrade {r['item']} {r['status']}"
+        + (f" (credit {r['credit']:g})" if r["status"] == "accepted" else "")
+        for r in mine
+    ]
     return "; ".join(shown)
 
 
@@ -305,15 +334,19 @@ def feedback_lines(course: Course, assignment: str, student: str) -> list[str]:
         if r["student"] != student:
             continue
         if r["status"] == "accepted":
-            lines.append(f"Your regrade request on {r['item']} was accepted: it now earns {r['credit']:g} of 1 "
-                         f"(it earned {r['was']:g})." + (f" {r['decision']}" if r.get("decision") else ""))  # fmt: skip
+            lines.append(
+                f"Your regrade request on {r['item']} was accepted: it now earns {r['credit']:g} of 1 "
+                f"(it earned {r['was']:g})." + (f" {r['decision']}" if r.get("decision") else "")
+            )
         elif r["status"] == "declined":
             lines.append(f"Your regrade request on {r['item']} was declined: {r['decision']}")
         else:
             lines.append(f"Your regrade request on {r['item']} is open; your instructor has not decided yet.")
     if (course.source / regrade_assignment(assignment)).is_dir():
-        lines.append(f"To ask for a regrade, fetch {regrade_assignment(assignment)} the way you fetched "
-                     f"the assignment, write one line per item (\"R17: your reason\") and submit it.")  # fmt: skip
+        lines.append(
+            f"To ask for a regrade, fetch {regrade_assignment(assignment)} the way you fetched "
+            f'the assignment, write one line per item ("R17: your reason") and submit it.'
+        )
     return lines
 
 

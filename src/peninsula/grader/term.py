@@ -33,15 +33,20 @@ def load_term(course: Course, assignment: str) -> dict:
     except yaml.YAMLError as error:
         raise PipelineError(f"{path}: not readable YAML ({error}); fix or restore it") from None
     data = data or {}
-    return {"extensions": data.get("extensions") or {}, "waivers": data.get("waivers") or {},
-            "regrades": data.get("regrades") or []}  # fmt: skip
+    return {
+        "extensions": data.get("extensions") or {},
+        "waivers": data.get("waivers") or {},
+        "regrades": data.get("regrades") or [],
+    }
 
 
 def save_term(course: Course, assignment: str, data: dict) -> Path:
     path = term_file(course, assignment)
     path.parent.mkdir(mode=0o700, exist_ok=True)
-    text = (f"# The term's decisions on {assignment}, written by `peninsula extend`, `waive` and "
-            "`regrades`. Instructor-only.\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))  # fmt: skip
+    text = (
+        f"# The term's decisions on {assignment}, written by `peninsula extend`, `waive` and "
+        "`regrades`. Instructor-only.\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    )
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".term-")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
