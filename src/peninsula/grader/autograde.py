@@ -165,6 +165,7 @@ def configure(config, sandbox: bool = True) -> None:
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
         "nbgrader.preprocessors.LimitOutput",
         "nbgrader.preprocessors.SaveAutoGrades",
+        "peninsula.grader.score_display.DropScoreValues",  # recorded: "Out[4]: 3.0" no longer shown
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]

@@ -355,3 +355,19 @@ def requests_per_item(course: Course, assignment: str) -> Counter[str]:
     return Counter(
         item for _, item in {(r["student"], r["item"]) for r in load_term(course, assignment)["regrades"]}
     )
+
+
+def requests_html(course: Course, assignment: str) -> str:
+    """The class report's section: regrade requests per item, the most contested first ("" if none)."""
+    import html
+
+    counts = requests_per_item(course, assignment)
+    if not counts:
+        return ""
+    rows = "".join(f"<tr><td>{html.escape(item)}</td><td>{n}</td></tr>" for item, n in counts.most_common())
+    return (
+        "<h2>Regrade requests per item</h2><p>An item that many students contest is a candidate key error, "
+        "like an item the class agrees on but the key does not.</p>"
+        "<table><caption>Students who asked for a regrade, per item</caption>"
+        f"<tr><th scope='col'>item</th><th scope='col'>requests</th></tr>{rows}</table>"
+    )
