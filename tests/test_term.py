@@ -206,3 +206,85 @@ def test_the_debrief_waits_for_settled_feedback_and_closed_extensions(term):
     assert not re.search(r"demo\d{3}|nobody01|forged01", page)
     assert "How the class answered" in page  # six graded students: counts are shown
     assert json.dumps(page).count("http") == 0  # nothing fetched: it works offline
+
+
+def test_graded_cells_show_no_bare_score_value(term):
+    notebook = json.loads((term / "autograded" / "demo001" / A1 / f"{A1}.ipynb").read_text(encoding="utf-8"))
+    graded = [
+        c
+        for c in notebook["cells"]
+        if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade")
+    ]
+    assert graded and all(o["output_type"] != "execute_result" for c in graded for o in c["outputs"])
+    assert all(
+        "Score for this part" in "".join(o.get("text", "")) for c in graded[1:] for o in c["outputs"][:1]
+    )
+
+
+@pytest.fixture
+def unix_students(tmp_path):
+    """Two real unix users (root only), removed afterwards."""
+    import os
+    import pwd
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("real unix users need root (CI runs as root)")
+    names = ["tmterma", "tmtermb"]
+    for name in names:
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name], check=True)
+    try:
+        yield {name: pwd.getpwnam(name) for name in names}
+    finally:
+        for name in names:
+            subprocess.run(["userdel", name], check=False)
+
+
+@pytest.mark.xfail(
+    reason="needs the untrusted-exchange branch: collect refuses a folder that the named student's "
+    "account does not own; remove this marker once it is merged",
+    strict=False,
+)
+def test_a_regrade_request_in_another_students_name_is_refused(tmp_path, unix_students):
+    import os
+    import shutil
+    import subprocess
+
+    exchange = Path(f"/tmp/tmterm-exchange-{os.getpid()}")
+    shutil.rmtree(exchange, ignore_errors=True)
+    exchange.mkdir(mode=0o755)
+    try:
+        course = new_course(tmp_path / "course")
+        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+            config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+        peninsula("demo-class", A1, "--students", "2", course=course)
+        for number, name in enumerate(unix_students, 1):  # each user's own graded submission
+            (course / "submitted" / f"demo00{number}").rename(course / "submitted" / name)
+        peninsula("grade", A1, course=course)
+        peninsula("regrades", A1, "--open", course=course)
+        released = exchange / "peninsula" / "outbound" / f"{A1}-regrade" / f"{A1}-regrade.ipynb"
+        notebook = json.loads(released.read_text(encoding="utf-8"))
+        notebook["cells"][-1]["source"] = "R02: please look again"
+        request = exchange / "request.ipynb"  # where the users can read it
+        request.write_text(json.dumps(notebook), encoding="utf-8")
+        request.chmod(0o644)
+        inbound = exchange / "peninsula" / "inbound"
+        # tmterma files a request in tmtermb's name, by writing the inbound folder by hand.
+        folder = inbound / f"tmtermb+{A1}-regrade+2026-09-20 10:00:00.000000 UTC+forged"
+        script = (f"mkdir '{folder}' && cp '{request}' '{folder}/{A1}-regrade.ipynb' && "
+                  f"echo '2026-09-20 10:00:00.000000 UTC' > '{folder}/timestamp.txt'")  # fmt: skip
+        subprocess.run(["runuser", "-u", "tmterma", "--", "sh", "-c", script], check=True)
+        listed = peninsula("regrades", A1, course=course, check=False)
+        term_records = load_term_file(course)
+        assert not any(r["student"] == "tmtermb" for r in term_records), (listed.stdout, listed.stderr)
+    finally:
+        shutil.rmtree(exchange, ignore_errors=True)
+
+
+def load_term_file(course: Path) -> list[dict]:
+    path = course / "term" / f"{A1}.yaml"
+    return (
+        (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("regrades") or []
+        if path.exists()
+        else []
+    )
