@@ -336,7 +336,8 @@ def feedback_lines(course: Course, assignment: str, student: str) -> list[str]:
         if r["status"] == "accepted":
             lines.append(
                 f"Your regrade request on {r['item']} was accepted: it now earns {r['credit']:g} of 1 "
-                f"(it earned {r['was']:g})." + (f" {r['decision']}" if r.get("decision") else "")
+                f"(it earned {r['was']:g})."
+                + (f" Your instructor: {r['decision']}" if r.get("decision") else "")
             )
         elif r["status"] == "declined":
             lines.append(f"Your regrade request on {r['item']} was declined: {r['decision']}")

@@ -40,12 +40,20 @@ def load_term(course: Course, assignment: str) -> dict:
     }
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a repeated value out again instead of as a YAML alias (&id001), for a readable file."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def save_term(course: Course, assignment: str, data: dict) -> Path:
     path = term_file(course, assignment)
     path.parent.mkdir(mode=0o700, exist_ok=True)
     text = (
         f"# The term's decisions on {assignment}, written by `peninsula extend`, `waive` and "
-        "`regrades`. Instructor-only.\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        "`regrades`. Instructor-only.\n"
+        + yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
     )
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".term-")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
