@@ -213,15 +213,18 @@ def settle_lateness(course: Course, api: Any, assignment: str, student: str) -> 
         gradebook.db.commit()
 
 
-def class_lateness(course: Course, assignment: str, api: Any = None) -> dict[str, Lateness]:
-    """Every roster student's lateness (students without a submission: due date and extension only)."""
+def class_lateness(
+    course: Course, assignment: str, api: Any = None, only: str | None = None
+) -> dict[str, Lateness]:
+    """Every roster student's lateness, or `only` one's (without a submission: the due date and
+    any extension)."""
     from nbgrader.api import MissingEntry
 
     policy, term = LatePolicy.of(course), load_term(course, assignment)
     found = {}
     with (api or course.api()).gradebook as gradebook:
         due = due_date(course, assignment, gradebook)
-        for student in gradebook.students:
+        for student in gradebook.students if only is None else [gradebook.find_student(only)]:
             try:
                 found[student.id] = lateness_of(
                     gradebook.find_submission(assignment, student.id), policy, term
@@ -284,7 +287,7 @@ def lms_comment(comment: str, row: dict) -> str:
 
 def feedback_lines(course: Course, assignment: str, student: str) -> list[str]:
     """What the student's feedback page says about the deadline, in words."""
-    lateness = class_lateness(course, assignment).get(student)
+    lateness = class_lateness(course, assignment, only=student).get(student)
     if not lateness or lateness.due is None:
         return []
     lines = [f"Due {day_words(lateness.due)}."]
