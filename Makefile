@@ -64,10 +64,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-lab: pyproject.toml | $(VENV)/bin/python
+	@echo "Installing JupyterLab, nbgrader and the course kit into $(VENV) (first run only: about a minute)..."
 	$(PIP) install -e .
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	@echo "Installing the kit with its test tools into $(VENV) (first run only: a minute or two)..."
 	$(PIP) install -e ".[test]"
 	@touch $@ $(VENV)/.installed-lab
 

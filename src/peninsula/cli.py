@@ -161,6 +161,83 @@ def _export_grades(args: argparse.Namespace) -> int:
     return 0
 
 
+def _due(args: argparse.Namespace) -> int:
+    from peninsula.grader.deadlines import POLICY_KINDS, LatePolicy, set_due_date
+    from peninsula.grader.term import day_words
+
+    course = _course(args)
+    due = set_due_date(course, args.assignment, args.date)
+    policy = LatePolicy.of(course)
+    print(f"{args.assignment} is due {day_words(due)} (kept in the gradebook; the Formgrader shows it). "
+          f"Late policy: {POLICY_KINDS[policy.kind]} (c.LatePolicy in nbgrader_config.py).")  # fmt: skip
+    return 0
+
+
+def _extend(args: argparse.Namespace) -> int:
+    from peninsula.grader.deadlines import grant_extension
+    from peninsula.grader.term import day_words
+
+    extension = grant_extension(_course(args), args.assignment, args.student, args.until, args.reason)
+    print(f"{args.student} may submit {args.assignment} until {day_words(extension['until'])} "
+          f"({extension['reason']}). `peninsula grade {args.assignment}` applies it.")  # fmt: skip
+    return 0
+
+
+def _waive(args: argparse.Namespace) -> int:
+    from peninsula.grader.deadlines import waive_penalty
+
+    waive_penalty(_course(args), args.assignment, args.student, args.reason)
+    print(f"{args.student}'s late penalty on {args.assignment} is waived ({args.reason}); "
+          f"`peninsula grade {args.assignment}` updates the grades and feedback.")  # fmt: skip
+    return 0
+
+
+def _regrades(args: argparse.Namespace) -> int:
+    from peninsula.grader import regrades
+
+    course, assignment = _course(args), args.assignment
+    if args.open:
+        target = regrades.open_regrades(course, assignment, lms_zip=args.lms_zip)
+        name = regrades.regrade_assignment(assignment)
+        print(f"Released {name} (students fetch and submit it like the assignment): {target}")
+        return 0
+    if args.accept or args.decline:
+        student, item = args.accept or args.decline
+        credit = args.credit if args.accept else None
+        if args.accept and credit is None:
+            raise ValueError("--accept needs --credit (the item's new credit, 0 to 1)")
+        decided = regrades.decide(course, assignment, student, item, credit, args.reason or "")
+        print(f"{student} {item}: {decided['status']}. Run `peninsula grade {assignment}`, then "
+              f"`peninsula release-feedback {assignment}`, so the student sees it.")  # fmt: skip
+        return 0
+    if not args.no_collect:
+        downloads = Path(args.downloads) if args.downloads else None
+        new, refused = regrades.collect_requests(course, assignment, downloads)
+        print(f"Collected {len(new)} new request(s).")
+        for line in refused:
+            print(f"  refused: {line}")
+    requests = regrades.open_requests(course, assignment)
+    print(f"{len(requests)} open regrade request(s) on {assignment}:")
+    for request in requests:
+        details = regrades.request_details(course, assignment, request)
+        print(f"\n{request['student']} {request['item']}: \"{request['reason']}\"\n"
+              f"  answer:   {details['answer']} ({details['verdict']})\n"
+              f"  key:      {details['key']}; also accepted: {details['accepted']}\n"
+              f"  note:     {details['note']}")  # fmt: skip
+    if requests:
+        print(f"\nDecide with `peninsula regrades {assignment} --accept STUDENT ITEM --credit 1` "
+              f"or `--decline STUDENT ITEM --reason \"...\"`.")  # fmt: skip
+    return 0
+
+
+def _debrief(args: argparse.Namespace) -> int:
+    from peninsula.grader.debrief import write_debrief
+
+    target = write_debrief(_course(args), args.assignment, released_on_lms=args.released_on_lms)
+    print(f"Debrief for students (offline page, no names; the one release of the key's reasons): {target}")
+    return 0
+
+
 STUDENT, TERM, MAINTENANCE = "for students", "the instructor's term", "course maintenance"
 
 
@@ -202,6 +279,15 @@ COMMANDS: dict[str, Command] = {
     "export-charts": Command(
         MAINTENANCE, "save every chart as SVG or PNG for handouts", _export_charts, False
     ),
+    "due": Command(
+        TERM, "set an assignment's due date (in the gradebook, where the Formgrader shows it)", _due
+    ),
+    "extend": Command(TERM, "give one student an extension, with its reason", _extend),
+    "waive": Command(TERM, "waive one student's late penalty, with its reason", _waive),
+    "regrades": Command(TERM, "collect and list regrade requests; accept or decline one", _regrades),
+    "debrief": Command(
+        TERM, "write the students' debrief page, once every student's feedback is out", _debrief
+    ),
 }
 
 
@@ -242,8 +328,22 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.choices["export-charts"]
     export.add_argument("--format", choices=["svg", "png"], default="svg", help="file format (default: svg)")
     export.add_argument("--out", default="exports", help="folder to write to (default: exports/)")
-    for name in ("release", "collect", "grade", "release-feedback", "report", "demo-class", "integrity",
-                 "export-codings", "export-grades"):
+    for name in (
+        "release",
+        "collect",
+        "grade",
+        "release-feedback",
+        "report",
+        "demo-class",
+        "integrity",
+        "export-codings",
+        "export-grades",
+        "due",
+        "extend",
+        "waive",
+        "regrades",
+        "debrief",
+    ):
         command = commands.choices[name]
         command.add_argument("assignment", help="who_must_act or comparing_positions")
     commands.choices["release"].add_argument(
@@ -272,7 +372,28 @@ def build_parser() -> argparse.ArgumentParser:
     grades.add_argument("--lms", choices=["canvas", "moodle"], required=True, help="the gradebook's format")
     grades.add_argument("--column", help="the assignment's column name in the LMS (default: the assignment)")
     grades.add_argument("--out", help="where to write it (default: exports/<assignment>-<lms>.csv)")
+    _term_arguments(commands.choices)
     return parser
+
+
+def _term_arguments(choices: dict[str, argparse.ArgumentParser]) -> None:
+    choices["due"].add_argument("date", help='"2026-09-14 17:00" (UTC) or "2026-09-14 17:00 Europe/London"')
+    for name in ("extend", "waive"):
+        choices[name].add_argument("student", help="the student's id")
+        choices[name].add_argument("--reason", required=True, help="why (kept with the decision)")
+    choices["extend"].add_argument("--until", required=True, help="the new deadline, like the due date")
+    regrades = choices["regrades"]
+    regrades.add_argument("--open", action="store_true", help="write and release <assignment>-regrade")
+    regrades.add_argument("--lms-zip", action="store_true", help="with --open: a zip for an LMS instead")
+    regrades.add_argument("--from", dest="downloads", help="regrade notebooks downloaded from an LMS")
+    regrades.add_argument("--no-collect", action="store_true", help="only list the recorded open requests")
+    regrades.add_argument("--accept", nargs=2, metavar=("STUDENT", "ITEM"), help="accept a request")
+    regrades.add_argument("--decline", nargs=2, metavar=("STUDENT", "ITEM"), help="decline a request")
+    regrades.add_argument("--credit", type=float, help="with --accept: the item's new credit, 0 to 1")
+    regrades.add_argument("--reason", help="why (required to decline; the student reads it)")
+    choices["debrief"].add_argument(
+        "--released-on-lms", action="store_true", help="feedback went out through the LMS, not the exchange"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -201,6 +201,7 @@ def configure(config, sandbox: bool = True) -> None:
         "nbgrader.preprocessors.LimitOutput",
         MakeInert,  # before the grades and pages are saved: nothing a student wrote stays live
         "nbgrader.preprocessors.SaveAutoGrades",
+        "peninsula.grader.score_display.DropScoreValues",  # recorded: "Out[4]: 3.0" no longer shown
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]

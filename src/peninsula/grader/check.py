@@ -22,7 +22,7 @@ from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
 from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
 
 REQUIRED_FIELDS = {"id", "text", "paragraph", "quote", "action", "actors", "issue", "explicit", "autograde"}
-OPTIONAL_FIELDS = {"worked_example"}
+OPTIONAL_FIELDS = {"worked_example", "note_instructor_only"}  # the debrief leaves such a note out
 # A quote must be long enough to show which reading it anchors: "it" or "For the moment" is verbatim
 # in its paragraph, yet says nothing about the claim it is cited for.
 MIN_QUOTE_WORDS = 3

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from peninsula.grader.agreement import class_panel
 from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.deadlines import lms_comment
 from peninsula.grader.leaks import leaks_in_text
 from peninsula.grader.report import ClassData
 from peninsula.grader.sanitize import is_plain_id
@@ -151,7 +152,7 @@ def lms_csv(rows: list[dict[str, str]], people: dict[str, dict[str, str]], lms: 
             name = ", ".join(p for p in (who["last"], who["first"]) if p)
             writer.writerow(safe_row([name, who["lms"], "", row["student_id"], "", score]))
         else:
-            comment = student_comment(row["status"], row["reason"])
+            comment = lms_comment(student_comment(row["status"], row["reason"]), row)  # lateness in words
             writer.writerow(safe_row([who["first"], who["last"], row["student_id"], who["lms"], who["email"],
                                       score or NO_GRADE, comment]))  # fmt: skip
     return buffer.getvalue()

@@ -232,7 +232,9 @@ def grade(
                     for future in futures:
                         future.cancel()
                     raise
-    return [results[s] for s in everyone]
+    from peninsula.grader.deadlines import with_lateness  # the term: lateness, penalties, regrades
+
+    return with_lateness(course, assignment, [results[s] for s in everyone])
 
 
 def refused_ids(submitted: list[str]) -> dict[str, StudentResult]:
@@ -288,9 +290,13 @@ def _grade_one(
         reason = failure_reason(course, assignment, student, errors, notebooks)
         return StudentResult(student, FAILED, reason=reason)
     notes = grading_notes(course, assignment, student, notebooks)
+    from peninsula.grader.deadlines import annotate_feedback, settle_term
+
+    settle_term(course, api, assignment, student)  # accepted regrades and the late penalty, in the gradebook
     outcome = api.generate_feedback(assignment, student, force=True)
     if not outcome.get("success", False):
         _log_outcome(log_file, "generate_feedback", assignment, student, outcome)
+    annotate_feedback(course, assignment, student)  # due date, extension and regrades, in words
     withheld = screen_feedback(course, assignment, student, notebooks)
     pages = course.folder("feedback", student, assignment)
     unwritten = [
@@ -394,12 +400,14 @@ def write_grades(course: Course, assignment: str, results: Iterable[StudentResul
 
     target = course.folder("exports", f"{assignment}-grades.csv")
     target.parent.mkdir(exist_ok=True)
+    from peninsula.grader.deadlines import TERM_COLUMNS, term_cells
+
     with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow([*CSV_COLUMNS, *TERM_COLUMNS])
         for r in results:
             score, max_score = _blank(r.score), _blank(r.max_score)
-            writer.writerow(safe_row([r.student_id, assignment, r.status, score, max_score, r.reason]))
+            writer.writerow(safe_row([r.student_id, assignment, r.status, score, max_score, r.reason, *term_cells(r)]))
     return target
 
 

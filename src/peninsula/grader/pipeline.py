@@ -38,6 +38,9 @@ def release(course: Course, assignment: str, lms_zip: bool = False) -> Path:
     generated = api.generate_assignment(assignment)
     if not generated["success"]:
         raise PipelineError(f"nbgrader generate_assignment failed:\n{generated.get('log', '')}")
+    from peninsula.grader.deadlines import stamp_due_date
+
+    stamp_due_date(course, assignment)  # the due date, at the top of the student's notebook
     released = course.folder("release", assignment)
     leaks = leaks_in_release(course, released)
     if leaks:

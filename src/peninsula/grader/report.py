@@ -245,6 +245,7 @@ def write_report(course: Course, assignment: str) -> Path:
 
     from peninsula.grader.agreement import agreement_charts, class_agreement, summary_html
     from peninsula.grader.feedback_page import STYLESHEET
+    from peninsula.grader.regrades import requests_html
     from peninsula.vega import EMBED_OPTIONS
 
     data = load_class(course, assignment)
@@ -276,7 +277,8 @@ def write_report(course: Course, assignment: str) -> Path:
         f"{skipped_html(data.skipped)}"
         f"{embeds}<h2>The class as a panel of coders</h2>{summary_html(agreement)}"
         f"{embed(agreement_charts(agreement))}"
-        f"<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}</main></body></html>",
+        f"<h2>Most-missed items, for the debrief</h2>{missed_table_html(data)}"
+        f"{requests_html(course, assignment)}</main></body></html>",  # regrade requests per item
         encoding="utf-8",
     )
     return target
