@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from peninsula.grader import atomic
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.pipeline import submitted_students
 
@@ -49,10 +50,21 @@ def _timestamp(folder: Path) -> str | None:
 
 def needs_autograde(course: Course, assignment: str, student: str) -> bool:
     """New or resubmitted since the last autograde. Re-autograding an unchanged submission would
-    flag its manual grades for review again, so an unchanged one is left alone."""
+    flag its manual grades for review again, so an unchanged one is left alone. Unless its done
+    marker says otherwise (atomic.py), a folder may be a killed run's half-written work."""
     autograded = course.folder("autograded", student, assignment)
     submitted = course.folder("submitted", student, assignment)
-    return not autograded.is_dir() or _timestamp(autograded) != _timestamp(submitted)
+    done = atomic.is_done(atomic.done_marker(course.folder("autograded"), student, assignment), submitted)
+    return not done or not autograded.is_dir() or _timestamp(autograded) != _timestamp(submitted)
+
+
+def interrupted(course: Course, assignment: str, student: str) -> bool:
+    """A graded folder for this very submission, without its done marker: a killed run's work."""
+    autograded = course.folder("autograded", student, assignment)
+    submitted = course.folder("submitted", student, assignment)
+    marker = atomic.done_marker(course.folder("autograded"), student, assignment)
+    same = autograded.is_dir() and _timestamp(autograded) == _timestamp(submitted)
+    return same and not atomic.is_done(marker, submitted)
 
 
 def failure_reason(course: Course, assignment: str, student: str, log: str, notebooks: list[str]) -> str:
@@ -155,11 +167,14 @@ def grade(
     results = {s: StudentResult(s, MISSING, reason="no submission") for s in everyone if s not in submitted}
     expected = fingerprint(protected_files(course, assignment))
     log = grade_log(course, assignment)
-    with _output_to_log(log) as terminal:
+    redone = {s for s in submitted if interrupted(course, assignment, s)}
+    with _output_to_log(log) as terminal, _faults_explained():
         report = progress_bar(terminal) if show_progress else None
 
         def record(result: StudentResult) -> None:
             check_untouched(expected, course, assignment, result.student_id)
+            if result.student_id in redone:
+                result = replace(result, reason=_join(atomic.INTERRUPTED, result.reason))
             results[result.student_id] = (
                 result if sandbox else replace(result, reason=_join(UNSANDBOXED, result.reason))
             )
@@ -190,6 +205,23 @@ def grade(
                         future.cancel()
                     raise
     return [results[s] for s in everyone]
+
+
+@contextlib.contextmanager
+def _faults_explained() -> Iterator[None]:
+    """A full disk or a gradebook that stopped answering ends the run with words, not a traceback."""
+    try:
+        yield
+    except Exception as error:
+        cause = error.__cause__ or error
+        if atomic.is_disk_full(error) or atomic.is_disk_full(cause) or "disk is full" in str(error):
+            raise PipelineError(f"the disk is full ({error}); grading stopped. Free space, then rerun: "
+                                f"{atomic.RERUN_IS_SAFE}") from None  # fmt: skip
+        if atomic.is_database_down(error) or atomic.is_database_down(cause):
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise PipelineError(f"the gradebook stopped answering ({first_line}); grading stopped. "
+                                f"When it is back, rerun: {atomic.RERUN_IS_SAFE}") from None  # fmt: skip
+        raise
 
 
 def grading_api(course: Course, sandbox: bool):
@@ -231,7 +263,11 @@ def _grade_one(
     from peninsula.grader.autograde import RESTORED_LOG
 
     log = ""
-    if needs_autograde(course, assignment, student):
+    marker = atomic.done_marker(course.folder("autograded"), student, assignment)
+    submitted = course.folder("submitted", student, assignment)
+    autograde_again = needs_autograde(course, assignment, student)
+    atomic.mark_started(marker)  # from here on, this student's pages are not to be trusted
+    if autograde_again:
         outcome = api.autograde(assignment, student, force=True, create=True)
         log = _log_outcome(log_file, "autograde", assignment, student, outcome)
     graded_copies = [course.folder("autograded", student, assignment, n) for n in notebooks]
@@ -259,6 +295,7 @@ def _grade_one(
         f"no feedback page was written for {', '.join(unwritten)} (details: {details})" if unwritten else "",
         "open it in the Formgrader" if manual else "",
     )
+    atomic.mark_done(marker, submitted)  # last: the graded copy, rows and feedback are all written
     return StudentResult(student, NEEDS_MANUAL if manual else GRADED, round(score, 2), max_score, reason)
 
 
@@ -313,14 +350,16 @@ def roster_ids(api) -> list[str]:
 def write_grades(course: Course, assignment: str, results: Iterable[StudentResult]) -> Path:
     """One row per student, with a status column (a failed or missing submission is never a plain 0).
     Rewritten whole on every run, so re-running never duplicates rows."""
+    import io
+
     target = course.folder("exports", f"{assignment}-grades.csv")
-    target.parent.mkdir(exist_ok=True)
-    with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for r in results:
-            score, max_score = _blank(r.score), _blank(r.max_score)
-            writer.writerow([r.student_id, assignment, r.status, score, max_score, r.reason])
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        score, max_score = _blank(r.score), _blank(r.max_score)
+        writer.writerow([r.student_id, assignment, r.status, score, max_score, r.reason])
+    atomic.write_atomic(target, handle.getvalue())  # a killed run leaves the last whole CSV
     return target
 
 
