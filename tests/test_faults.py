@@ -113,7 +113,17 @@ class Cluster:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/gradebook"
-        run(*self.as_server, self.tools / "initdb", "-D", data / "cluster", "-A", "trust", "-U", "postgres", cwd=data)
+        run(
+            *self.as_server,
+            self.tools / "initdb",
+            "-D",
+            data / "cluster",
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            cwd=data,
+        )
         self.start()
         run(*self.as_server, self.tools / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
             "gradebook", cwd=data)  # fmt: skip
@@ -184,3 +194,108 @@ def test_the_disk_fills_during_grading(small_disk, undisturbed):
     assert "disk is full" in out or "No space left" in out, out[-3000:]
     peninsula("grade", A1, course=course)
     assert_whole(course, undisturbed)
+
+
+# ------------------------------------------------------------------------------------------ collect
+
+SUBMITTERS = 8
+BLOB = 24 << 20  # bytes of data beside each notebook, so that one copy takes long enough to be cut
+
+
+@pytest.fixture
+def exchange_course(tmp_path, monkeypatch) -> Path:
+    """A course with its laptop exchange and the assignment released."""
+    course = new_course(tmp_path / "course")
+    peninsula("release", A1, course=course)
+    return course
+
+
+def submit(course: Path, student: str, answers: int, tmp_path: Path) -> None:
+    """`nbgrader submit` as `student` (nbgrader takes the name from JUPYTERHUB_USER), with a large file."""
+    home = tmp_path / "homes" / student
+    home.mkdir(parents=True, exist_ok=True)
+    exchange = [f"--Exchange.root={course / '.exchange'}", "--CourseDirectory.course_id=peninsula"]
+    env = {**os.environ, "JUPYTERHUB_USER": student, "JUPYTER_DATA_DIR": str(home / ".data"),
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
+    if not (home / A1).exists():
+        subprocess.run([BIN / "nbgrader", "fetch_assignment", A1, *exchange], cwd=home, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    notebook = home / A1 / f"{A1}.ipynb"
+    notebook.write_text(
+        notebook.read_text().replace("answers = {", f"answers = {{  # {student} try {answers}")
+    )
+    (home / A1 / "data.bin").write_bytes(os.urandom(1 << 20) * (BLOB >> 20))
+    subprocess.run(
+        [BIN / "nbgrader", "submit", A1, *exchange], cwd=home, env=env, check=True, capture_output=True
+    )
+
+
+def latest_in_exchange(course: Path, student: str) -> Path:
+    return sorted((course / ".exchange" / "peninsula" / "inbound").glob(f"{student}+{A1}+*"))[-1]
+
+
+def assert_collected_whole(course: Path, students: list[str]) -> None:
+    """Each student's collected folder is, file for file and byte for byte, their latest submission."""
+    collected = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{A1}"))
+    assert collected == sorted(students)
+    for student in students:
+        sent, got = latest_in_exchange(course, student), course / "submitted" / student / A1
+        names = sorted(p.name for p in sent.iterdir())
+        assert sorted(p.name for p in got.iterdir()) == names, student
+        for name in names:
+            assert (got / name).read_bytes() == (sent / name).read_bytes(), (student, name)
+
+
+def half_copied(course: Path) -> bool:
+    """A collected folder exists whose copy is not complete yet."""
+    for folder in (course / "submitted").glob(f"*/{A1}"):
+        blob = folder / "data.bin"
+        if not (folder / f"{A1}.ipynb").exists() or not blob.exists() or blob.stat().st_size < BLOB:
+            return True
+    return False
+
+
+def test_collect_killed_mid_copy_reruns_whole(exchange_course, tmp_path):
+    course = exchange_course
+    students = [f"sub{n:02d}" for n in range(1, SUBMITTERS + 1)]
+    for student in students:
+        submit(course, student, 1, tmp_path)
+    for _attempt in range(5):  # the kill must land inside a copy; try again if a copy was too quick
+        shutil.rmtree(course / "submitted", ignore_errors=True)
+        command = [str(BIN / "peninsula"), "collect", A1, "--course", str(course)]
+        process = subprocess.Popen(command, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)  # fmt: skip
+        while process.poll() is None and not half_copied(course):
+            pass
+        if process.poll() is None:
+            kill_group(process)
+            break
+        process.wait()
+    else:
+        pytest.fail("no collect was caught mid-copy in five tries")
+    assert half_copied(course)
+    out = peninsula("collect", A1, course=course).stdout
+    assert "Partial copies left by an earlier collect" in out and "A rerun is always safe" in out, out
+    assert_collected_whole(course, students)
+
+
+def test_collect_while_submissions_keep_arriving(exchange_course, tmp_path):
+    import threading
+
+    course = exchange_course
+    students = [f"sub{n:02d}" for n in range(1, SUBMITTERS + 1)]
+    late = threading.Thread(target=lambda: [submit(course, s, t, tmp_path) for t in (1, 2) for s in students])
+    late.start()
+    collects = 0
+    while late.is_alive() or collects < 2:
+        if any((course / ".exchange" / "peninsula" / "inbound").glob(f"*+{A1}+*")):
+            peninsula("collect", A1, course=course)
+            collects += 1
+        time.sleep(0.2)
+    late.join()
+    peninsula("collect", A1, course=course)  # the collect after the deadline
+    assert collects >= 2
+    assert_collected_whole(course, students)
+    for student in students:  # the second try, not the first
+        notebook = (course / "submitted" / student / A1 / f"{A1}.ipynb").read_text()
+        assert f"{student} try 2" in notebook

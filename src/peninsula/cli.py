@@ -67,6 +67,10 @@ def _collect(args: argparse.Namespace) -> int:
     from peninsula.grader.pipeline import collect
 
     collected = collect(_course(args), args.assignment, Path(args.downloads) if args.downloads else None)
+    if collected.redone:
+        redone = ", ".join(collected.redone)
+        print(f"Partial copies left by an earlier collect (stopped midway, or run while students were "
+              f"submitting) were collected again: {redone}. A rerun is always safe.")  # fmt: skip
     print(f"Collected {len(collected.students)} student(s) into submitted/: {', '.join(collected.students)}")
     if collected.unmatched:
         print(f"{len(collected.unmatched)} file(s) could not be matched to a student; rename and re-run:")

@@ -86,3 +86,38 @@ def is_database_down(error: BaseException) -> bool:
     """The gradebook's server went away or refused us (sqlalchemy's OperationalError and kin)."""
     names = {cls.__name__ for cls in type(error).__mro__}
     return bool(names & {"OperationalError", "InterfaceError", "DisconnectionError"})
+
+
+# ------------------------------------------------------------------------------------------ collect
+# nbgrader's collect replaces a student's submitted/ folder in place (rmtree, then copytree) and
+# skips any folder whose timestamp.txt matches the exchange's. A collect killed mid-copy, or one
+# that copied a submission still being written (nbgrader's submit writes timestamp.txt and
+# submission_secret.txt after the notebook), leaves a partial copy that every later collect keeps.
+# So each collect first and last compares every collected folder with the exchange submission it
+# names, and removes the partial ones for nbgrader to copy again.
+
+
+def _listing(folder: Path) -> list[tuple[str, int]]:
+    return sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*")
+                  if p.is_file())  # fmt: skip
+
+
+def remove_partial_copies(submitted: Path, assignment: str, inbound: Path) -> list[str]:
+    """Remove each collected folder that is not a whole copy of the exchange submission with its
+    timestamp; returns those students. A folder with no such submission (an LMS import) is left."""
+    import shutil
+
+    removed = []
+    for folder in sorted(submitted.glob(f"*/{assignment}")):
+        student = folder.parent.name
+        sent = list(inbound.glob(f"{student}+{assignment}+*"))
+        stamp = submission_stamp(folder)
+        if stamp == "no timestamp":  # nbgrader copies it again anyway, if the exchange has one
+            partial = bool(sent)
+        else:
+            sources = [p for p in sent if p.name.rsplit("+", 2)[-2] == stamp]
+            partial = bool(sources) and all(_listing(folder) != _listing(source) for source in sources)
+        if partial:
+            shutil.rmtree(folder)
+            removed.append(student)
+    return removed

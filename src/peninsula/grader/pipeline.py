@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from peninsula.grader import atomic
 from peninsula.grader.course import Course, PipelineError
 
 GRADED = "graded"
@@ -64,6 +65,7 @@ def release(course: Course, assignment: str, lms_zip: bool = False) -> Path:
 class Collected:
     students: list[str]
     unmatched: list[str]
+    redone: list[str] = field(default_factory=list)  # partial copies found and copied again
 
 
 def collect(course: Course, assignment: str, downloads: Path | None = None) -> Collected:
@@ -71,10 +73,18 @@ def collect(course: Course, assignment: str, downloads: Path | None = None) -> C
     LMS path: import a folder or zip of downloaded submissions through nbgrader's zip_collect."""
     notebooks = course.notebooks(assignment)
     if downloads is None:
-        result = course.api().collect(assignment, update=True)
-        if not result["success"]:
-            raise PipelineError(f"nbgrader collect failed:\n{result.get('log', '')}")
-        return Collected(submitted_students(course, assignment), [])
+        api = course.api()
+        # Partial copies (a killed collect, a submission still being written) are copied again.
+        inbound = Path(api.config.Exchange.root) / api.config.CourseDirectory.course_id / "inbound"
+        submitted = course.folder("submitted")
+        redone = atomic.remove_partial_copies(submitted, assignment, inbound)
+        for attempt in range(3):
+            result = api.collect(assignment, update=True)
+            if not result["success"]:
+                raise PipelineError(f"nbgrader collect failed:\n{result.get('log', '')}")
+            if attempt == 2 or not atomic.remove_partial_copies(submitted, assignment, inbound):
+                break
+        return Collected(submitted_students(course, assignment), [], redone)
     return _zip_collect(course, assignment, Path(downloads), notebooks)
 
 
