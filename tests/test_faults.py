@@ -211,11 +211,11 @@ def exchange_course(tmp_path, monkeypatch) -> Path:
 
 
 def submit(course: Path, student: str, answers: int, tmp_path: Path) -> None:
-    """`nbgrader submit` as `student` (nbgrader takes the name from JUPYTERHUB_USER), with a large file."""
+    """`nbgrader submit` as `student` (nbgrader's --student), with a large file beside the notebook."""
     home = tmp_path / "homes" / student
     home.mkdir(parents=True, exist_ok=True)
     exchange = [f"--Exchange.root={course / '.exchange'}", "--CourseDirectory.course_id=peninsula"]
-    env = {**os.environ, "JUPYTERHUB_USER": student, "JUPYTER_DATA_DIR": str(home / ".data"),
+    env = {**os.environ, "JUPYTER_DATA_DIR": str(home / ".data"),
            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
     if not (home / A1).exists():
         subprocess.run([BIN / "nbgrader", "fetch_assignment", A1, *exchange], cwd=home, env=env, check=True,
@@ -226,7 +226,11 @@ def submit(course: Path, student: str, answers: int, tmp_path: Path) -> None:
     )
     (home / A1 / "data.bin").write_bytes(os.urandom(1 << 20) * (BLOB >> 20))
     subprocess.run(
-        [BIN / "nbgrader", "submit", A1, *exchange], cwd=home, env=env, check=True, capture_output=True
+        [BIN / "nbgrader", "submit", A1, f"--student={student}", *exchange],
+        cwd=home,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 

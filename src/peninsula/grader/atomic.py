@@ -78,6 +78,12 @@ def mark_done(marker: Path, submitted: Path) -> None:
     write_atomic(marker, submission_stamp(submitted))
 
 
+def mark_failed(marker: Path, submitted: Path) -> None:
+    """The run finished this student without a graded copy: not done (a rerun tries again), but not
+    interrupted either."""
+    write_atomic(marker, f"failed: {submission_stamp(submitted)}")
+
+
 def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 

@@ -59,12 +59,11 @@ def needs_autograde(course: Course, assignment: str, student: str) -> bool:
 
 
 def interrupted(course: Course, assignment: str, student: str) -> bool:
-    """A graded folder for this very submission, without its done marker: a killed run's work."""
+    """A graded folder for this very submission, and no marker at all: a killed run's work."""
     autograded = course.folder("autograded", student, assignment)
     submitted = course.folder("submitted", student, assignment)
     marker = atomic.done_marker(course.folder("autograded"), student, assignment)
-    same = autograded.is_dir() and _timestamp(autograded) == _timestamp(submitted)
-    return same and not atomic.is_done(marker, submitted)
+    return autograded.is_dir() and _timestamp(autograded) == _timestamp(submitted) and not marker.exists()
 
 
 def failure_reason(course: Course, assignment: str, student: str, log: str, notebooks: list[str]) -> str:
@@ -273,6 +272,7 @@ def _grade_one(
     graded_copies = [course.folder("autograded", student, assignment, n) for n in notebooks]
     if not all(p.exists() for p in graded_copies):
         reason = failure_reason(course, assignment, student, log, notebooks)
+        atomic.mark_failed(marker, submitted)
         return StudentResult(student, FAILED, reason=reason)
     restored = [
         line.split(f"{RESTORED_LOG}:", 1)[1].strip() for line in log.splitlines() if RESTORED_LOG in line
