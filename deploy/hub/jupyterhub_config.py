@@ -106,9 +106,10 @@ c.Spawner.default_url = f"/lab/tree/{COURSE}/{S['first_lesson']}"
 c.Spawner.mem_limit = "1G"
 c.Spawner.cpu_limit = 1.0
 c.LimitedSpawner.pids_limit = 256
-# Two cores and a lesson that imports altair: allow a slow first start.
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 120
+# Two cores and a lesson that imports altair: allow a slow first start. In a deadline rush (40
+# students within a minute, bench/hub_load.py) 39 servers took longer than 120 s and were given up.
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
 
 # The course service: the grader account's own server, started and stopped by the hub, in the
 # course folder, opening on the Formgrader. Only the formgrade group may reach it.

@@ -36,7 +36,7 @@ def test_a_small_rush_loses_and_mixes_up_nothing():
         pytest.skip("the rush creates unix users and runs deploy/hub/hub.sh, so it needs root")
     harness.chromium_or_skip()
     with hub_up(students=RUSH_USERS, student_prefix="rush") as hub:
-        figures = hub_load.rush(hub, browsers=1, spawn_rate=2.0, work=LOGS / f"rush-{hub.tag}")
+        figures = hub_load.rush(hub, browsers=1, spawn_rate=0.5, work=LOGS / f"rush-{hub.tag}")
     assert figures["failures"] == [], figures["failures"]
     accounting = figures["accounting"]
     assert accounting["problems"] == [], accounting["problems"]
