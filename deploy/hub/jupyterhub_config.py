@@ -50,7 +50,12 @@ class LimitedSpawner(LocalProcessSpawner):
         made = []
         try:
             for folder, files in self.limit_files().items():
-                folder.mkdir(parents=True, exist_ok=True)
+                # Recorded in hub.sh's manifest for `down` to remove: the hub leaves servers to die
+                # with it rather than stopping them, so stop() below does not run then.
+                for new in [f for f in (folder.parent, folder) if not f.exists()]:
+                    new.mkdir()
+                    with (Path(S["env"]).parent / "manifest").open("a") as manifest:
+                        manifest.write(f"dir {new}\n")
                 if (CGROUPS / "cgroup.controllers").exists():
                     (folder.parent / "cgroup.subtree_control").write_text("+memory +cpu +pids")
                 for name, value in files.items():
