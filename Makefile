@@ -17,7 +17,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 # axe-core, which the accessibility test injects into each page, from npm into a git-ignored folder.
 AXE := tests/browser/vendor/node_modules/axe-core/axe.min.js
 
-.PHONY: lab test hub-test check bench screenshots axe clean
+.PHONY: lab test hub-test hub-load check bench screenshots axe clean
 
 # default_url makes the URL JupyterLab prints open the first lesson, not the Launcher. The student profile
 # (lab-settings/student) hides nbgrader's instructor tools; `make lab PROFILE=instructor` shows them.
@@ -34,6 +34,13 @@ test: $(VENV)/.installed-test
 
 hub-test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests/hub
+
+# A deadline rush on a real hub (root; about 10 minutes on 2 cores): USERS students log in, run
+# lesson 1, fetch, type and submit at once while the grader collects; writes bench/hub_load.json
+# and the hub section of bench/results.md.
+USERS ?= 40
+hub-load: $(VENV)/.installed-test
+	$(BIN)/python bench/hub_load.py --users $(USERS)
 
 check: $(VENV)/.installed-lab
 	$(BIN)/peninsula check

@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import json
 import os
 import pwd
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,3 +123,57 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float) -> 
             time.sleep(0.5)
 
 
+
+
+@contextlib.contextmanager
+def hub_up(students: int, student_prefix: str = "student", hub_config: str = "") -> Iterator[Hub]:
+    """`hub.sh up` into its own prefix, ports and account names, `students` users made with
+    `useradd -m`, the hub started; everything removed again on the way out. `hub_config` is
+    appended to the test's config.d file."""
+    tag = secrets.token_hex(3)
+    prefix = Path(f"/opt/peninsula-hub-test-{tag}")
+    ports = {name: harness.free_port() for name in ("HUB_PORT", "HUB_API_PORT", "PROXY_API_PORT", "SERVICE_PORT")}
+    hub = Hub(
+        tag=tag, prefix=prefix, url=f"http://127.0.0.1:{ports['HUB_PORT']}", password=secrets.token_hex(12),
+        grader=f"grader-{tag}", instructor=f"teacher-{tag}",
+        students=[f"{student_prefix}{n}-{tag}" for n in range(1, students + 1)],
+        course_dir=Path(f"/home/grader-{tag}/peninsula"), exchange=prefix / "exchange",
+        log=LOGS / f"hub-{tag}.log",
+    )  # fmt: skip
+    settings = {
+        "PENINSULA_HUB_PREFIX": str(prefix), "PENINSULA_GRADER": hub.grader,
+        "PENINSULA_INSTRUCTORS": hub.instructor, "PENINSULA_EXCHANGE": str(hub.exchange),
+        "PENINSULA_SITE_CONFIG_DIR": str(prefix / "env" / "etc" / "jupyter"),
+        **{f"PENINSULA_{name}": str(port) for name, port in ports.items()},
+    }  # fmt: skip
+    env = {**os.environ, **settings}
+    LOGS.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.monotonic()
+        run("bash", HUB_SH, "up", env=env, timeout=900)
+        hub.timings["setup (hub.sh up)"] = time.monotonic() - started
+        for user in [hub.instructor, *hub.students]:
+            run("useradd", "-m", "-s", "/bin/bash", user)
+            hub.made_users.append(user)
+        allowed = json.dumps([hub.instructor, *hub.students])
+        (prefix / "hub" / "config.d" / "50-test.py").write_text(
+            "# Written by tests/hub: log in with one shared password; expose JupyterLab to the test.\n"
+            'c.JupyterHub.authenticator_class = "shared-password"\n'
+            f"c.SharedPasswordAuthenticator.user_password = {hub.password!r}\n"
+            f"c.Authenticator.allowed_users = set({allowed})\n"
+            'c.Spawner.args = ["--LabApp.expose_app_in_browser=True"]\n' + hub_config
+        )
+        started = time.monotonic()
+        with hub.log.open("w") as log_file:
+            hub.process = subprocess.Popen(["bash", HUB_SH, "run"], env=env, stdout=log_file,
+                                           stderr=subprocess.STDOUT)  # fmt: skip
+        wait_for(f"{hub.url}/hub/api/", hub.process, hub.log, 120)
+        hub.timings["hub start"] = time.monotonic() - started
+        yield hub
+    finally:
+        started = time.monotonic()
+        hub.down()
+        hub.timings["teardown"] = time.monotonic() - started
+        print("\nhub timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in hub.timings.items()))
+        (LOGS / f"hub-timings-{student_prefix}.json").write_text(
+            json.dumps({k: round(v, 1) for k, v in hub.timings.items()}, indent=1))

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import yaml
 
-from peninsula.timeline import EVENT_FIELDS, PUBLICATION_WINDOW, load_timeline, publication_windows
 from peninsula.codebook import CODEBOOK_FILE, NOT_ADDRESSED, Codebook, load_codebook
 from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import POSITIONS_FILE, read_position_records
 from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
 from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
+from peninsula.timeline import EVENT_FIELDS, PUBLICATION_WINDOW, load_timeline, publication_windows
 
 REQUIRED_FIELDS = {"id", "text", "paragraph", "quote", "action", "actors", "issue", "explicit", "autograde"}
 OPTIONAL_FIELDS = {"worked_example", "note_instructor_only"}  # the debrief leaves such a note out

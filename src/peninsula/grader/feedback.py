@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peninsula.grader.atomic import done_marker, is_done
 from peninsula.grader.course import Course
 
 
@@ -45,6 +46,9 @@ def settled_students(course: Course, assignment: str, api=None) -> tuple[list[st
                 held.append(Held(student, "needs manual grading (provisional)"))
             elif not page.is_dir() or not any(page.glob("*.html")):
                 held.append(Held(student, "no feedback page (the grades CSV says why)"))
+            elif not is_done(done_marker(course.folder("autograded"), student, assignment),
+                             course.folder("submitted", student, assignment)):  # fmt: skip
+                held.append(Held(student, "grading did not finish (run `peninsula grade` again: it is safe)"))
             else:
                 settled.append(student)
     return settled, held

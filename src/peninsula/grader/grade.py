@@ -15,6 +15,7 @@ import contextlib
 import csv
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from peninsula.grader import atomic
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.pipeline import submitted_students
 
@@ -54,10 +56,20 @@ def _timestamp(folder: Path) -> str | None:
 
 def needs_autograde(course: Course, assignment: str, student: str) -> bool:
     """New or resubmitted since the last autograde. Re-autograding an unchanged submission would
-    flag its manual grades for review again, so an unchanged one is left alone."""
+    flag its manual grades for review again, so an unchanged one is left alone. Unless its done
+    marker says otherwise (atomic.py), a folder may be a killed run's half-written work."""
     autograded = course.folder("autograded", student, assignment)
     submitted = course.folder("submitted", student, assignment)
-    return not autograded.is_dir() or _timestamp(autograded) != _timestamp(submitted)
+    done = atomic.is_done(atomic.done_marker(course.folder("autograded"), student, assignment), submitted)
+    return not done or not autograded.is_dir() or _timestamp(autograded) != _timestamp(submitted)
+
+
+def interrupted(course: Course, assignment: str, student: str) -> bool:
+    """A graded folder for this very submission, and no marker at all: a killed run's work."""
+    autograded = course.folder("autograded", student, assignment)
+    submitted = course.folder("submitted", student, assignment)
+    marker = atomic.done_marker(course.folder("autograded"), student, assignment)
+    return autograded.is_dir() and _timestamp(autograded) == _timestamp(submitted) and not marker.exists()
 
 
 #: Why nbgrader could not grade a submission, by the type of the exception it caught (any class in
@@ -198,13 +210,16 @@ def grade(
     submitted = [s for s in submitted if s not in results]
     expected = fingerprint(protected_files(course, assignment))
     log = grade_log(course, assignment)
-    with _output_to_log(log) as terminal:
+    redone = {s for s in submitted if interrupted(course, assignment, s)}
+    with _output_to_log(log) as terminal, _faults_explained():
         report = progress_bar(terminal) if show_progress else None
 
         def record(result: StudentResult) -> None:
             check_untouched(expected, course, assignment, result.student_id)
             if not sandbox and result.how == SANDBOX:
                 result = replace(result, reason=_join(UNSANDBOXED, result.reason))
+            if result.student_id in redone:
+                result = replace(result, reason=_join(atomic.INTERRUPTED, result.reason))
             results[result.student_id] = result
             if report:
                 report(len(results), len(everyone), result.student_id, result.status)
@@ -245,6 +260,23 @@ def refused_ids(submitted: list[str]) -> dict[str, StudentResult]:
     return {s: StudentResult(s, FAILED, reason=reason) for s in submitted if not is_plain_id(s)}
 
 
+@contextlib.contextmanager
+def _faults_explained() -> Iterator[None]:
+    """A full disk or a gradebook that stopped answering ends the run with words, not a traceback."""
+    try:
+        yield
+    except Exception as error:
+        cause = error.__cause__ or error
+        if atomic.is_disk_full(error) or atomic.is_disk_full(cause) or "disk is full" in str(error):
+            raise PipelineError(f"the disk is full ({error}); grading stopped. Free space, then rerun: "
+                                f"{atomic.RERUN_IS_SAFE}") from None  # fmt: skip
+        if atomic.is_database_down(error) or atomic.is_database_down(cause):
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise PipelineError(f"the gradebook stopped answering ({first_line}); grading stopped. "
+                                f"When it is back, rerun: {atomic.RERUN_IS_SAFE}") from None  # fmt: skip
+        raise
+
+
 def grading_api(course: Course, sandbox: bool):
     """nbgrader's API with the kit's grading steps, whatever the course's config file says."""
     from peninsula.grader.autograde import configure
@@ -281,13 +313,18 @@ def _grade_one(
     course: Course, api, assignment: str, student: str, notebooks: list[str], log_file: Path
 ) -> StudentResult:
     errors: list[BaseException] = []
-    if needs_autograde(course, assignment, student):
+    marker = atomic.done_marker(course.folder("autograded"), student, assignment)
+    submitted = course.folder("submitted", student, assignment)
+    autograde_again = needs_autograde(course, assignment, student)
+    atomic.mark_started(marker)  # from here on, this student's pages are not to be trusted
+    if autograde_again:
         with caught_failures(api) as errors:
             outcome = api.autograde(assignment, student, force=True, create=True)
         _log_outcome(log_file, "autograde", assignment, student, outcome)
     graded_copies = [course.folder("autograded", student, assignment, n) for n in notebooks]
     if not all(p.exists() for p in graded_copies):
         reason = failure_reason(course, assignment, student, errors, notebooks)
+        atomic.mark_failed(marker, submitted)
         return StudentResult(student, FAILED, reason=reason)
     notes = grading_notes(course, assignment, student, notebooks)
     from peninsula.grader.deadlines import annotate_feedback, settle_term
@@ -312,6 +349,7 @@ def _grade_one(
         f"no feedback page was written for {', '.join(unwritten)} (details: {details})" if unwritten else "",
         "open it in the Formgrader" if manual else "",
     )
+    atomic.mark_done(marker, submitted)  # last: the graded copy, rows and feedback are all written
     status = NEEDS_MANUAL if manual else GRADED
     return StudentResult(student, status, round(score, 2), max_score, reason, notes.how)
 
@@ -396,18 +434,18 @@ def roster_ids(api) -> list[str]:
 def write_grades(course: Course, assignment: str, results: Iterable[StudentResult]) -> Path:
     """One row per student, with a status column (a failed or missing submission is never a plain 0).
     Rewritten whole on every run, so re-running never duplicates rows."""
-    from peninsula.grader.spreadsheet import safe_row  # inert-pages: no cell runs as a formula
+    from peninsula.grader.deadlines import TERM_COLUMNS, term_cells
+    from peninsula.grader.spreadsheet import safe_row  # no cell runs as a formula
 
     target = course.folder("exports", f"{assignment}-grades.csv")
-    target.parent.mkdir(exist_ok=True)
-    from peninsula.grader.deadlines import TERM_COLUMNS, term_cells
-
-    with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*CSV_COLUMNS, *TERM_COLUMNS])
-        for r in results:
-            score, max_score = _blank(r.score), _blank(r.max_score)
-            writer.writerow(safe_row([r.student_id, assignment, r.status, score, max_score, r.reason, *term_cells(r)]))
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow([*CSV_COLUMNS, *TERM_COLUMNS])
+    for r in results:
+        score, max_score = _blank(r.score), _blank(r.max_score)
+        row = [r.student_id, assignment, r.status, score, max_score, r.reason, *term_cells(r)]
+        writer.writerow(safe_row(row))
+    atomic.write_atomic(target, handle.getvalue())  # a killed run leaves the last whole CSV
     return target
 
 
