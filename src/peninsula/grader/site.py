@@ -211,6 +211,7 @@ def build_site(output: Path, root: Path | None = None, work: Path | None = None)
         run([tools / "jupyter", "lite", "build", "--lite-dir", lite_dir],
             cwd=lite_dir, env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})  # fmt: skip
     shutil.copy(TEMPLATES / "index.html", output / "index.html")
+    (output / ".nojekyll").touch()  # GitHub Pages serves the folder as it is
     check_site(output, root)
     return output
 
@@ -246,7 +247,8 @@ def check_site(output: Path, root: Path) -> None:
     key_file = Course(root).key_file
     for folder in files.iterdir():  # the texts hold every quote; a release must not point to one
         in_release = folder.name == "assignments"
-        for path, found in leaks_in_files(folder.rglob("*"), in_release, key_file).items():
+        paths = folder.rglob("*") if folder.is_dir() else [folder]
+        for path, found in leaks_in_files(paths, in_release, key_file).items():
             problems.append(f"{path.relative_to(output)}: {', '.join(found)}")
     size = megabytes(output)
     if size > MAX_MEGABYTES:
