@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM_FLAGS, LabPage, chromium_or_skip, free_port
+from playwright.sync_api import expect
 from test_lessons_in_lab import (
     CHART_CALLS,
     DRAWN_CHARTS,
@@ -76,7 +77,10 @@ def site_browser(playwright):
 class SitePage(LabPage):
     """A tab on the site (the same checks as on JupyterLab; `lab` is the site's URL)."""
 
+    opened_notebook = False
+
     def open(self, path: str) -> None:
+        self.opened_notebook = True
         self.page.goto(f"{self.lab}lab/index.html?path={path}")
         self.page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=KERNEL_WAIT)
         self.page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden)", timeout=KERNEL_WAIT)
@@ -109,7 +113,8 @@ def site_page(site_browser, site, request) -> Iterator[SitePage]:
     context.close()
     tab.outside_requests.extend(u for u in requested if not u.startswith((site, "data:", "blob:", "about:")))
     assert tab.outside_requests == [], f"requests off loopback: {tab.outside_requests[:5]}"
-    assert any(u.endswith("pyodide.asm.wasm") for u in requested), "the log missed the kernel's requests"
+    if tab.opened_notebook:  # the log must have seen the kernel's own downloads (from its web worker) too
+        assert any(u.endswith("pyodide.asm.wasm") for u in requested), "the log missed the kernel's requests"
 
 
 def change_a_dropdown(page) -> None:
@@ -148,21 +153,24 @@ def test_each_lesson_runs_in_the_browser(site_page, lesson):
 def test_a_released_assignment_runs_its_format_check(site_page, assignment):
     site_page.open(f"assignments/{assignment}/{assignment}.ipynb")
     site_page.run_all_and_wait()
-    site_page.assert_no_error_outputs()
+    # Blank answers: the format check lists them on stderr (red), but nothing raised and every cell ran.
+    assert site_page.notebook_state("ran", "failed") == {"ran": True, "failed": False}
     outputs = site_page.page.evaluate(
         """() => window.jupyterapp.shell.currentWidget.content.widgets
             .filter(c => c.model.getMetadata("nbgrader")?.grade_id === "format_check")
             .flatMap(c => c.model.outputs.toJSON()).map(o => [].concat(o.text || "").join(""))"""
     )
     site_page.screenshot("checked")
-    assert re.search(r"\b[A-Z]\d\d\b", "".join(outputs)), f"the format check said nothing about the items: {outputs}"
+    assert re.search(r"\b[A-Z]\d\d\b", "".join(outputs)), f"the format check said nothing of the items: {outputs}"
 
 
 def test_the_site_opens_its_start_page(site_page):
     """The site's address opens the course with the start page, which says browser storage is no backup."""
     site_page.page.goto(site_page.lab)
     site_page.page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=KERNEL_WAIT)
-    preview = site_page.page.locator(".jp-RenderedMarkdown").first
-    preview.wait_for(timeout=KERNEL_WAIT)
-    assert "Browser storage is not a backup" in preview.inner_text()
-    assert not site_page.page.get_by_text("Formgrader").count()  # no instructor tool
+    # Rendered (the site makes the preview Markdown's default viewer), not shown as source.
+    preview = site_page.page.locator(".jp-RenderedMarkdown", has_text="Browser storage is not a backup")
+    expect(preview).to_be_visible(timeout=KERNEL_WAIT)
+    site_page.screenshot("start-page")
+    menus = site_page.page.locator(".lm-MenuBar").inner_text()
+    assert "Nbgrader" not in menus and not site_page.page.get_by_text("Formgrader").count()  # no instructor tool
