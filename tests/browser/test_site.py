@@ -33,8 +33,9 @@ from test_lessons_in_lab import (
     count_calls,
 )
 
+from peninsula.grader.course import PipelineError
 from peninsula.grader.key import PARTS
-from peninsula.grader.site import build_site
+from peninsula.grader.site import KERNEL_PLUGIN, build_site, check_site
 
 ROOT = Path(__file__).parents[2]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -174,3 +175,21 @@ def test_the_site_opens_its_start_page(site_page):
     site_page.screenshot("start-page")
     menus = site_page.page.locator(".lm-MenuBar").inner_text()
     assert "Nbgrader" not in menus and not site_page.page.get_by_text("Formgrader").count()  # no instructor tool
+
+
+def test_the_build_refuses_a_site_that_reaches_off_its_host_or_holds_instructor_material(tmp_path):
+    """check_site, on a made-up site with every fault at once (no browser needed)."""
+    settings = {"pyodideUrl": "https://cdn.jsdelivr.net/pyodide/v314.0.6/full/pyodide.mjs"}
+    config = {"jupyter-config-data": {"litePluginSettings": {KERNEL_PLUGIN: settings}}}
+    (tmp_path / "jupyter-lite.json").write_text(json.dumps(config))
+    lock = tmp_path / "static" / "pyodide-lock" / "pyodide-lock.json"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"packages": {"numpy": {"file_name": "https://cdn.example/numpy.whl"}}}))
+    (tmp_path / "extensions" / "@jupyter" / "nbgrader").mkdir(parents=True)
+    (tmp_path / "files" / "course").mkdir(parents=True)
+    (tmp_path / "files" / "course" / "answer_key.yaml").write_text("")
+    with pytest.raises(PipelineError) as refused:
+        check_site(tmp_path, ROOT)
+    for fault in ("loads Pyodide from 'https://cdn", "disablePyPIFallback is off", "points off the site",
+                  "nbgrader's extension", "an answer key"):  # fmt: skip
+        assert fault in str(refused.value)

@@ -239,7 +239,8 @@ def check_site(output: Path, root: Path) -> None:
     remote = [p["file_name"] for p in lock["packages"].values() if "://" in p["file_name"]]
     if remote:
         problems.append(f"the Pyodide lock points off the site: {remote[:3]}")
-    if any("nbgrader" in p.name.lower() for p in (output / "extensions").iterdir()):
+    extensions = output / "extensions"  # each one is extensions/NAME or extensions/@ORG/NAME
+    if any("nbgrader" in p.name.lower() for p in [*extensions.glob("*"), *extensions.glob("@*/*")]):
         problems.append("the site holds nbgrader's extension (an instructor tool)")
     files = output / "files"
     if any("answer_key" in p.name or p.suffix == ".db" for p in files.rglob("*")):
