@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 
 from peninsula.grader.key import PARTS, model_answers
 from peninsula.grader.leaks import leaks_in_text
+from peninsula.grader.site import kit_wheel
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -33,12 +34,8 @@ GRADER_MODULES = ("nbgrader", "jupyterlab", "notebook", "altair", "vl_convert", 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT],
-        check=True, capture_output=True, cwd=out,
-    )  # fmt: skip
-    return next(out.glob("peninsula-*.whl"))
+    """Built from a clean copy of the sources, as the course site's is (never a stale setuptools build/)."""
+    return kit_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
