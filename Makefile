@@ -1,5 +1,7 @@
 # The two commands: `make lab` and `make test`. Both build .venv from pyproject.toml
 # and reinstall only when pyproject.toml changes (the stamp files record the last install).
+# Both install the grader side (`.[grader]`: nbgrader, JupyterLab, Altair...); students need only
+# `pip install peninsula`. `make site` builds the course as a static website into build/site/.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -17,7 +19,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 # axe-core, which the accessibility test injects into each page, from npm into a git-ignored folder.
 AXE := tests/browser/vendor/node_modules/axe-core/axe.min.js
 
-.PHONY: lab test hub-test hub-load check bench screenshots axe clean
+.PHONY: lab test hub-test hub-load check bench screenshots axe site clean
 
 # default_url makes the URL JupyterLab prints open the first lesson, not the Launcher. The student profile
 # (lab-settings/student) hides nbgrader's instructor tools; `make lab PROFILE=instructor` shows them.
@@ -59,6 +61,12 @@ screenshots: $(VENV)/.installed-test $(LAB_OVERRIDES) $(AXE)
 
 axe: $(AXE)
 
+# The course as an offline JupyterLite site (lessons, texts, releases, the student-side package)
+# built from PyPI and npm into build/site/; its build tools go into a venv of their own,
+# build/site-tools/. Serve it with: python3 -m http.server --bind 127.0.0.1 --directory build/site
+site: $(VENV)/.installed-lab
+	$(BIN)/python -m peninsula.grader.site build/site
+
 $(AXE):
 	npm install --prefix tests/browser/vendor --no-audit --no-fund --silent axe-core@4
 
@@ -72,14 +80,14 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed-lab: pyproject.toml | $(VENV)/bin/python
 	@echo "Installing JupyterLab, nbgrader and the course kit into $(VENV) (first run only: about a minute)..."
-	$(PIP) install -e .
+	$(PIP) install -e ".[grader]"
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	@echo "Installing the kit with its test tools into $(VENV) (first run only: a minute or two)..."
-	$(PIP) install -e ".[test]"
+	$(PIP) install -e ".[grader,test]"
 	@touch $@ $(VENV)/.installed-lab
 
 clean:
-	rm -rf $(VENV) release submitted feedback gradebook.db .exchange exports
+	rm -rf $(VENV) build release submitted feedback gradebook.db .exchange exports
 	find autograded -mindepth 1 ! -name README.md -exec rm -rf {} +

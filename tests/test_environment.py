@@ -1,4 +1,5 @@
-"""environment.yml (conda, Binder) and pyproject.toml (pip) must ask for the same runtime packages."""
+"""environment.yml (conda, Binder) and pyproject.toml (pip) must ask for the same runtime packages: the
+conda environment is the whole course, pyproject's student-side dependencies plus its grader extra."""
 
 import re
 import tomllib
@@ -24,7 +25,7 @@ def parse(requirements: list[str]) -> dict[str, str]:
 
 def pyproject_dependencies() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return parse(project["dependencies"])
+    return parse([*project["dependencies"], *project["optional-dependencies"]["grader"]])
 
 
 def conda_dependencies() -> dict[str, str]:

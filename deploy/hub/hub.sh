@@ -62,14 +62,18 @@ up() {
 
   # The environment every user runs: Debian's Python (a Python under root's home cannot be run by
   # other users), in a world-readable folder, with the kit installed as a normal package built
-  # from a copy of the checkout that holds no course/ folder, so no key and no solutions.
+  # from a copy of the checkout that holds no course/ folder, so no key and no solutions. It serves
+  # students and the grader alike, so it has the grader extra: a student's JupyterLab needs
+  # JupyterLab and nbgrader's student tools (Assignment List, Validate, Submit), which come with it;
+  # the instructor tools are turned off for students below. (Students without a hub install only
+  # `pip install peninsula`, or use the course site.)
   say "building the environment in $PREFIX/env"
   /usr/bin/python3.11 -m venv "$PREFIX/env"
   local build
   build=$(mktemp -d)
   cp -r "$kit/pyproject.toml" "$kit/README.md" "$kit/src" "$build/"
   find "$build" \( -name '__pycache__' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-  "$PREFIX/env/bin/pip" install -q --disable-pip-version-check "jupyterhub==$JUPYTERHUB_VERSION" "$build"
+  "$PREFIX/env/bin/pip" install -q --disable-pip-version-check "jupyterhub==$JUPYTERHUB_VERSION" "$build[grader]"
   rm -rf "$build"
 
   local proxy

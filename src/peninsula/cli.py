@@ -161,6 +161,12 @@ def _export_grades(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What the `grader` extra installs (`pip install peninsula` is the student side, without them).
+GRADER_SIDE = {
+    "nbgrader", "jupyterlab", "notebook", "altair", "vl_convert", "krippendorff", "numpy", "jsonschema",
+    "jupyter_server", "jupyter_core", "nbconvert", "nbformat", "traitlets",
+}  # fmt: skip
+
 def _due(args: argparse.Namespace) -> int:
     from peninsula.grader.deadlines import POLICY_KINDS, LatePolicy, set_due_date
     from peninsula.grader.term import day_words
@@ -408,6 +414,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return COMMANDS[args.command].run(args)
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in GRADER_SIDE:
+            raise
+        print(f"peninsula {args.command}: {error.name} is not installed: this command is on the grader's "
+              "side. Install it with: pip install 'peninsula[grader]'", file=sys.stderr)  # fmt: skip
+        return 2
     except (KeyError, ValueError, FileNotFoundError, PipelineError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f"peninsula {args.command}: {message}", file=sys.stderr)

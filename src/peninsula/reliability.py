@@ -14,8 +14,11 @@ explains them:
 - α = (percent agreement − chance agreement) / (1 − chance agreement): 1 when every coder agrees,
   0 when they agree no more than chance would make them, below 0 when they disagree systematically.
 
-α itself comes from the `krippendorff` package (level of measurement "nominal": codes are names,
-not numbers), and the tests check that it fits the formula above.
+α is computed that way too, in plain Python, so a lesson needs no numpy and runs in the browser
+(the course site's Pyodide kernel has no numpy). The tests check it against the `krippendorff`
+package at the level of measurement "nominal" (codes are names, not numbers). The class report's
+bootstrap intervals, on the grader side, resample matrices of counts with numpy and the
+`krippendorff` package (`value_counts`, `alpha_from_counts`: both need the grader extra).
 """
 
 from __future__ import annotations
@@ -108,16 +111,27 @@ def chance_agreement(panel: Panel) -> float:
     return sum(c * (c - 1) for c in totals.values()) / (n * (n - 1))
 
 
+def alpha(panel: Panel) -> float:
+    """Krippendorff's α for nominal codes: (percent − chance) / (1 − chance); NaN where it is
+    undefined (fewer than two pairable codes, or every code the same, so there is no disagreement
+    for chance to explain)."""
+    observed, chance = percent_agreement(panel), chance_agreement(panel)
+    if math.isnan(observed) or math.isnan(chance) or chance == 1:
+        return math.nan
+    return (observed - chance) / (1 - chance)
+
+
 def value_counts(units: Iterable[Unit], codes: tuple[Code, ...]) -> np.ndarray:
-    """The units × codes matrix of counts that `krippendorff.alpha` takes as `value_counts`."""
+    """The units × codes matrix of counts that `krippendorff.alpha` takes as `value_counts`
+    (grader side: it needs numpy)."""
     import numpy as np
 
     return np.array([[unit.counts.get(code, 0) for code in codes] for unit in units], dtype=float)
 
 
 def alpha_from_counts(counts: np.ndarray) -> float:
-    """Nominal α of a value-counts matrix; NaN where α is undefined (fewer than two pairable
-    codes, or every code the same, so there is no disagreement for chance to explain)."""
+    """Nominal α of a value-counts matrix, NaN where `alpha` is: the bootstrap's fast path on the
+    grader side (it needs numpy and the `krippendorff` package)."""
     import krippendorff
 
     pairable_rows = counts[counts.sum(axis=1) >= 2]
@@ -125,10 +139,6 @@ def alpha_from_counts(counts: np.ndarray) -> float:
         return math.nan
     return float(krippendorff.alpha(value_counts=pairable_rows, level_of_measurement="nominal"))
 
-
-def alpha(panel: Panel) -> float:
-    """Krippendorff's α for nominal codes (NaN where it is undefined)."""
-    return alpha_from_counts(value_counts(panel.units, panel.codes))
 
 
 def summary(panel: Panel) -> dict[str, float | int | str]:
