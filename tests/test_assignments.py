@@ -158,7 +158,7 @@ STUDENTS = [
     Student("a1_raises", A1, zero(A1)),
     Student("a1_rebinds", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 3}),  # R27: North Korea + US is accepted
     Student("a1_deleted", A1, full(A1)),
-    Student("a1_plain_half", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 2.5}),  # as a1_half
+    Student("a1_plain_half", A1, {"hidden_trivedi": 1.67, "hidden_cronin": 3}),  # as a1_half
     Student("a1_plain_slips", A1, full(A1) | {"hidden_cronin": full(A1)["hidden_cronin"] - 1}),
     Student("a2_plain_model", A2, full(A2)),
     Student("a2_solution", A2, full(A2)),

@@ -112,11 +112,6 @@ def fetch_and_submit(course: Path, home: Path, assignment: str, student: str, ed
     return next((course / ".exchange" / "peninsula" / "inbound").glob(f"{student}+{assignment}+*"))
 
 
-@pytest.mark.xfail(
-    reason="needs the untrusted-exchange branch: collect records a time the student cannot write; "
-    "remove this marker once it is merged",
-    strict=False,
-)
 def test_a_forged_early_timestamp_is_still_late(term, tmp_path):
     with Course(term).api().gradebook as gradebook:
         gradebook.update_or_create_student("forged01")
@@ -240,11 +235,6 @@ def unix_students(tmp_path):
             subprocess.run(["userdel", name], check=False)
 
 
-@pytest.mark.xfail(
-    reason="needs the untrusted-exchange branch: collect refuses a folder that the named student's "
-    "account does not own; remove this marker once it is merged",
-    strict=False,
-)
 def test_a_regrade_request_in_another_students_name_is_refused(tmp_path, unix_students):
     import os
     import shutil

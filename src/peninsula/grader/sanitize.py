@@ -14,8 +14,8 @@ after the kit has written the scores and before nbgrader saves them, and leaves 
   images and widgets are dropped everywhere;
 - attachments only as PNG, JPEG or GIF pictures (an SVG can hold script), and links to any other
   attachment broken up (nbconvert refuses to render a page that names a missing one);
-- no notebook or cell metadata but nbgrader's own (checked), and cell sources cut to
-  `MAX_CELL_CHARACTERS` each and `PAGE_CHARACTERS` in all (the answer cell excepted: the grader's
+- no notebook or cell metadata but nbgrader's own (checked) and the kit's grading notes, and cell
+  sources cut to `MAX_CELL_CHARACTERS` each and `PAGE_CHARACTERS` in all (the answer cell excepted: the grader's
   tools read it whole);
 - beside it, only the assignment's notebooks, nbgrader's `timestamp.txt` and the instructor's own
   files: any other file the submission carried (an `.html` page the server would serve, a copy of
@@ -34,6 +34,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
 from peninsula.answers import ANSWER_CELL_ID
+from peninsula.grader.execution import NOTES
 
 MAX_CELL_CHARACTERS = 100_000
 PAGE_CHARACTERS = 300_000
@@ -154,6 +155,8 @@ def make_inert(nb: NotebookNode) -> NotebookNode:
     nb.metadata = NotebookNode({"kernelspec": metadata["kernelspec"]} if "kernelspec" in metadata else {})
     if language:
         nb.metadata["language_info"] = NotebookNode(language)
+    if NOTES in metadata:  # the kit's own notes on what grading did (KeepFirstCopy resets any a student sent)
+        nb.metadata[NOTES] = metadata[NOTES]
     return nb
 
 
