@@ -85,7 +85,7 @@ class Exchange:
         )
         source = "".join(cell["source"])
         for item_id, answer in list(model_answers(A1).items())[:answered]:
-            source = source.replace(f'"{item_id}": ""', f'"{item_id}": {json.dumps(answer)}')
+            source = source.replace(f"\n{item_id}:\n", f"\n{item_id}: {answer}\n")  # plain lines
         cell["source"] = source
         notebook.write_text(json.dumps(data), encoding="utf-8")  # keeps the student as its owner
         log = self.nbgrader(user, "submit", A1)
