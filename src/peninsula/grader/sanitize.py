@@ -34,6 +34,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
 from peninsula.answers import ANSWER_CELL_ID
+from peninsula.grader.course import course_of
 
 MAX_CELL_CHARACTERS = 100_000
 PAGE_CHARACTERS = 300_000
@@ -205,7 +206,5 @@ class MakeInert(NbGraderPreprocessor):
 
     def _kept_files(self, resources: dict) -> set[str]:
         """The assignment's own files (its notebooks included) and nbgrader's."""
-        course = self.config.get("CourseDirectory", {})
-        root = Path(course.get("root") or Path.cwd())
-        source = root / course.get("source_directory", "source") / resources["nbgrader"]["assignment"]
+        source = course_of(self.config).source / resources["nbgrader"]["assignment"]
         return {p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()} | NBGRADER_FILES
