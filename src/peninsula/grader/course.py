@@ -13,7 +13,7 @@ import functools
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.paths import TEXTS_ENV, texts_dir
@@ -45,12 +45,17 @@ class Course:
     """An nbgrader course folder."""
 
     root: Path
+    #: The configuration nbgrader runs with, when one of its steps made this Course (`course_of`).
+    running_config: object = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def config(self):
-        """The course's nbgrader configuration: site and user files, then the course's own."""
+        """The course's nbgrader configuration: the one nbgrader runs with, else the site and user
+        files, then the course's own."""
         from traitlets.config.loader import PyFileConfigLoader
 
+        if self.running_config is not None:
+            return self.running_config
         config = site_config()
         config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config())
         config.CourseDirectory.root = str(self.root)
@@ -117,11 +122,11 @@ def open_course(folder: str | Path | None = None) -> Course:
 
 
 def course_of(config) -> Course:
-    """The course an nbgrader step works on: its config's `CourseDirectory.root`, which nbgrader
-    itself defaults to the folder it runs in."""
+    """The course an nbgrader step works on, with the configuration nbgrader runs with: its
+    `CourseDirectory.root`, which nbgrader itself defaults to the folder it runs in."""
     from nbgrader.coursedir import CourseDirectory
 
-    return Course(Path(CourseDirectory(config=config).root))
+    return Course(Path(CourseDirectory(config=config).root), config)
 
 
 def site_config():
