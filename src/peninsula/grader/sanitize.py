@@ -35,6 +35,7 @@ from traitlets import Bool
 
 from peninsula.answers import ANSWER_CELL_ID
 from peninsula.grader.course import course_of
+from peninsula.grader.execution import NOTES
 
 MAX_CELL_CHARACTERS = 100_000
 PAGE_CHARACTERS = 300_000
@@ -153,6 +154,8 @@ def make_inert(nb: NotebookNode) -> NotebookNode:
     # nbconvert picks its highlighter by these names: a made-up one would stop the page rendering.
     language = {k: v for k, v in language.items() if k in ("name", "pygments_lexer") and is_plain_id(v)}
     nb.metadata = NotebookNode({"kernelspec": metadata["kernelspec"]} if "kernelspec" in metadata else {})
+    if NOTES in metadata:  # the kit's own notes on grading (KeepFirstCopy wiped any a student wrote)
+        nb.metadata[NOTES] = metadata[NOTES]
     if language:
         nb.metadata["language_info"] = NotebookNode(language)
     return nb
