@@ -137,8 +137,8 @@ SOLUTION = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### EN
 STUDENTS = {
     "right": "def square(x):\n    return x * x\n",
     "wrong": "def square(x):\n    return x + x\n",
-    "snoop": "import os\nprint('key seen:', os.path.exists(KEY))\nopen('side.txt', 'w').write('x')\n"
-    "def square(x):\n    return x * x\n",
+    "snoop": "import os\nopen('side.txt', 'w').write('x')\n"  # right only if the key is out of sight
+    "def square(x):\n    return -1 if os.path.exists(KEY) else x * x\n",
     "words": "raise RuntimeError('Timeout: a cell ran past the time limit. Kernel died. NotJSONError')\n",
     "dies": "import os\nos._exit(1)\n",
 }
@@ -189,11 +189,10 @@ def graded_squares(tmp_path_factory):
 def test_an_assignment_with_its_own_test_cells_runs_in_the_sandbox(graded_squares):
     course, rows, output = graded_squares
     assert "4 submission(s) graded by running each notebook in the bubblewrap sandbox" in output
+    # snoop's point says its kernel ran and could not see the key (a page keeps no printout to read).
     assert {s: (r["status"], r["score"]) for s, r in rows.items() if s != "dies"} == {
         "right": ("graded", "1"), "wrong": ("graded", "0"), "snoop": ("graded", "1"), "words": ("graded", "0")
     }  # fmt: skip
-    graded = (course / "autograded" / "snoop" / SQUARES / f"{SQUARES}.ipynb").read_text()
-    assert "key seen: False" in graded  # the kernel did run, and could not see the key
     assert not (course / "autograded" / "snoop" / SQUARES / "side.txt").exists()  # its writes are thrown away
 
 
