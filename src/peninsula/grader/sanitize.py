@@ -14,9 +14,9 @@ after the kit has written the scores and before nbgrader saves them, and leaves 
   images and widgets are dropped everywhere;
 - attachments only as PNG, JPEG or GIF pictures (an SVG can hold script), and links to any other
   attachment broken up (nbconvert refuses to render a page that names a missing one);
-- no notebook or cell metadata but nbgrader's own (checked), and cell sources cut to
-  `MAX_CELL_CHARACTERS` each and `PAGE_CHARACTERS` in all (the answer cell excepted: the grader's
-  tools read it whole);
+- no notebook or cell metadata but nbgrader's own (checked) and the kit's grading notes, and cell
+  sources cut to `MAX_CELL_CHARACTERS` each and `PAGE_CHARACTERS` in all (the answer cell
+  excepted: the grader's tools read it whole);
 - beside it, only the assignment's notebooks, nbgrader's `timestamp.txt` and the instructor's own
   files: any other file the submission carried (an `.html` page the server would serve, a copy of
   something a kernel wrote) is deleted, so it reaches neither `autograded/` nor `feedback/`.
