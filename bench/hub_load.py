@@ -31,7 +31,10 @@ sys.path.insert(0, str(ROOT / "tests" / "hub"))
 
 from hubkit import ASSIGNMENT, LOGS, Hub, harness, hub_up  # noqa: E402
 
+from peninsula.grader.course import Course  # noqa: E402
 from peninsula.grader.key import model_answers  # noqa: E402
+
+KEY = Course(ROOT).key_file  # the key of this repository's course
 
 RUSH = ROOT / "bench" / "hubload" / "rush.py"
 LESSON = "peninsula/notebooks/01_start_here.ipynb"
@@ -53,7 +56,7 @@ class Watch:
 def typed_answers(index: int) -> dict[str, str]:
     """What user number `index` types: the key's answer for a number of items that differs by user,
     so that two users' notebooks never look alike."""
-    items = list(model_answers(ASSIGNMENT).items())
+    items = list(model_answers(ASSIGNMENT, KEY).items())
     count = (index * 7) % (len(items) + 1)
     return {f'"{item}": ""': f'"{item}": {json.dumps(answer)}' for item, answer in items[:count]}
 

@@ -1,18 +1,22 @@
 """Properties of the reference coding that go beyond the schema checks of `peninsula check`."""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from peninsula.codebook import load_codebook
+from peninsula.grader.course import Course
 from peninsula.grader.key import load_answer_key, load_key_positions
 from peninsula.positions import load_positions
 from peninsula.recommendations import load_worked_examples
 
+KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
+
 
 @pytest.fixture(scope="module")
 def key():
-    return load_answer_key()
+    return load_answer_key(KEY)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,7 @@ def test_conditions_are_recorded_for_cronins_conditional_plan(key):
 
 def test_every_issue_is_used_and_every_position_lives_in_exactly_one_file():
     codebook = load_codebook()
-    taught, graded = load_positions(), load_key_positions()
+    taught, graded = load_positions(), load_key_positions(KEY)
     assert set(taught).isdisjoint(graded)
     assert set(taught) | set(graded) == {(i, t) for i in codebook.issues for t in ("trivedi", "cronin")}
     # Some issues one author does not address; that is recorded, not forced.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -13,9 +14,12 @@ from nbclient import NotebookClient
 from peninsula.answer_cell import MAX_ANSWER_CHARACTERS, read_answer_cell
 from peninsula.answers import NOT_RUN, cell_problems, check_format
 from peninsula.grader.assignments import build_notebook
+from peninsula.grader.course import Course
 from peninsula.grader.demo import answer_cell_source, answer_for, plan_class
 from peninsula.grader.key import PARTS, load_items
 from peninsula.grader.scoring import score_part
+
+KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
 
 #: Generous: every hostile cell below reads in milliseconds here; a backtracking reader took minutes.
 BOUND_SECONDS = 10.0
@@ -23,18 +27,18 @@ BOUND_SECONDS = 10.0
 
 def released_answer_cell(assignment: str) -> str:
     """The answer cell as students get it: the source cell without its solution region."""
-    source = next(c for c in build_notebook(assignment)["cells"] if c["id"] == "answers")["source"]
+    source = next(c for c in build_notebook(assignment, KEY)["cells"] if c["id"] == "answers")["source"]
     return source[: source.index("### BEGIN SOLUTION")]
 
 
 def scores(assignment: str, source: str) -> list[float]:
     cell = read_answer_cell(source)
-    return [score_part(load_items(assignment, part), cell.answers, 10)[0] for part in PARTS[assignment]]
+    return [score_part(load_items(assignment, part, key_file=KEY), cell.answers, 10)[0] for part in PARTS[assignment]]
 
 
 @pytest.mark.parametrize("assignment", PARTS)
 def test_the_demo_class_grades_the_same_in_both_formats(assignment):
-    items, released = load_items(assignment), released_answer_cell(assignment)
+    items, released = load_items(assignment, key_file=KEY), released_answer_cell(assignment)
     rng = random.Random(1)
     for student in plan_class(12):
         answers = {item.id: answer_for(item, student.accuracy, rng) for item in items}
@@ -126,7 +130,7 @@ def test_hostile_cells_are_read_in_bounded_time_and_the_typed_answer_still_count
     assert len(problems) <= 30 and all(len(p) < 300 for p in problems), problems[:3]
     if len(source) <= 100_000 or attack == "padded with 400,000 spaces":
         assert cell.answers.get("R03") == "Japan", (attack, report[:500])
-        assert score_part(load_items("who_must_act", "trivedi")[:2], cell.answers, 2)[0] >= 0
+        assert score_part(load_items("who_must_act", "trivedi", key_file=KEY)[:2], cell.answers, 2)[0] >= 0
 
 
 def test_an_overlong_answer_is_named_and_not_read():
@@ -154,7 +158,7 @@ def test_the_check_says_what_to_do_when_the_answer_cell_has_not_run(capsys, monk
 
 def test_run_all_goes_through_a_plain_cell_with_a_missing_quote_and_a_stray_character(tmp_path):
     """A real kernel runs the release's cells: the typos never raise, and both checks name them."""
-    notebook = nbformat.from_dict(build_notebook("who_must_act"))
+    notebook = nbformat.from_dict(build_notebook("who_must_act", KEY))
     notebook.cells = [c for c in notebook.cells if c.id in ("setup", "answers", "format_check")]
     answers = notebook.cells[1]
     answers.source = answers.source[: answers.source.index("### BEGIN SOLUTION")]

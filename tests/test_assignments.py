@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 
 from peninsula.grader.assignments import build_notebook, notebook_path, notebook_text
+from peninsula.grader.course import Course
 from peninsula.grader.demo import fill_answers
 from peninsula.grader.key import PARTS, load_items, model_answers
 from peninsula.grader.leaks import leaks_in_text
 
 ROOT = Path(__file__).resolve().parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 BIN = Path(sys.executable).parent
 A1, A2 = PARTS
 
@@ -99,7 +101,7 @@ class Student:
 
     def notebook(self, course: Path) -> dict:
         release = json.loads((course / "release" / self.assignment / f"{self.assignment}.ipynb").read_text())
-        a1_model, a2_model = model_answers(A1), model_answers(A2)
+        a1_model, a2_model = model_answers(A1, KEY), model_answers(A2, KEY)
         return {
             "a1_solution": lambda: json.loads(notebook_path(A1, course / "course").read_text()),
             "a1_untouched": lambda: release,
@@ -141,7 +143,7 @@ class Student:
 
 
 def full(assignment: str) -> dict[str, float]:
-    return {f"hidden_{part}": float(len(load_items(assignment, part))) for part in PARTS[assignment]}
+    return {f"hidden_{part}": float(len(load_items(assignment, part, key_file=KEY))) for part in PARTS[assignment]}
 
 
 def zero(assignment: str) -> dict[str, float]:
@@ -225,17 +227,17 @@ def scores(course: CourseRun, student: Student) -> dict[str, float | None]:
 @pytest.mark.parametrize("assignment", PARTS)
 def test_source_notebooks_are_what_the_key_generates(assignment):
     """The committed notebooks agree with the key; after editing the key, run `peninsula build-assignments`."""
-    assert notebook_path(assignment).read_text(encoding="utf-8") == notebook_text(build_notebook(assignment))
-    cells = {cell["id"]: cell for cell in build_notebook(assignment)["cells"]}
+    assert notebook_path(assignment, ROOT / "course").read_text(encoding="utf-8") == notebook_text(build_notebook(assignment, KEY))
+    cells = {cell["id"]: cell for cell in build_notebook(assignment, KEY)["cells"]}
     answer_cell = cells["answers"]["source"]
     comments = " ".join(line.strip().lstrip("#").strip() for line in answer_cell.splitlines())
-    items = load_items(assignment)
+    items = load_items(assignment, key_file=KEY)
     assert answer_cell.startswith("%%answers\n")
     assert re.findall(r"^(\w+):$", answer_cell, re.MULTILINE) == [item.id for item in items]
     for item in items:
         assert (f"{item.where}: “{item.prompt}”" if item.where else item.prompt) in comments
     for part in PARTS[assignment]:
-        assert cells[f"hidden_{part}"]["metadata"]["nbgrader"]["points"] == len(load_items(assignment, part))
+        assert cells[f"hidden_{part}"]["metadata"]["nbgrader"]["points"] == len(load_items(assignment, part, key_file=KEY))
 
 
 @pytest.mark.parametrize("assignment", PARTS)
@@ -306,7 +308,7 @@ SOLUTION_MARKERS = ["BEGIN SOLUTION", "model_answers", "Instructor copy", "BEGIN
 
 
 def assert_no_key(text: str, where: str) -> None:
-    assert leaks_in_text(text, assignment_material=True) == [], where
+    assert leaks_in_text(text, assignment_material=True, key_file=KEY) == [], where
 
 
 def test_release_holds_no_solution_key_value_or_digest(course):
@@ -322,7 +324,7 @@ def test_release_holds_no_solution_key_value_or_digest(course):
 def test_release_still_shows_ids_quotes_and_paragraphs(course):
     source = answer_cell(json.loads((course.root / "release" / A1 / f"{A1}.ipynb").read_text()))
     comments = " ".join(line.strip().lstrip("#").strip() for line in source.splitlines())
-    for item in load_items(A1):
+    for item in load_items(A1, key_file=KEY):
         assert f"\n{item.id}:\n" in source and f"{item.where}: “{item.prompt}”" in comments
 
 
@@ -346,8 +348,8 @@ def test_feedback_holds_no_key_and_no_hidden_test_source(course, assignment):
 def test_validate_shows_the_friendly_format_messages(course, tmp_path):
     release = json.loads((course.root / "release" / A1 / f"{A1}.ipynb").read_text())
     notebooks = {
-        "typos": with_answers(release, answers_source(model_answers(A1) | {"R08": "Soth Korea"})),
-        "plain": plain_lines(release, model_answers(A1) | {"R08": '"Soth Korea'}, "a stray line (with a quote\""),
+        "typos": with_answers(release, answers_source(model_answers(A1, KEY) | {"R08": "Soth Korea"})),
+        "plain": plain_lines(release, model_answers(A1, KEY) | {"R08": '"Soth Korea'}, "a stray line (with a quote\""),
     }
     paths = []
     for name, notebook in notebooks.items():
@@ -357,7 +359,7 @@ def test_validate_shows_the_friendly_format_messages(course, tmp_path):
     result = run_nbgrader(course.root, "validate", str(course.root / "release" / A2 / f"{A2}.ipynb"), *map(str, paths))
     assert result.returncode == 0  # validate exits 0 even when validation fails: read its output
     assert result.stdout.count("VALIDATION FAILED") == 3
-    assert f"Not ready to submit: {len(load_items(A2))} problems to fix in the answer cell." in result.stdout
+    assert f"Not ready to submit: {len(load_items(A2, key_file=KEY))} problems to fix in the answer cell." in result.stdout
     assert "A01: no answer yet" in result.stdout
     assert result.stdout.count("R08: 'Soth Korea' is not an actor name; did you mean South Korea?") == 2
     assert re.search(r"line \d+: `a stray line \(wit\.\.\.` cannot be read; write `ID: answer`", result.stdout)
@@ -368,7 +370,7 @@ def test_validate_shows_the_friendly_format_messages(course, tmp_path):
 def test_every_grade_cell_follows_a_grade_or_solution_cell(assignment):
     """nbgrader can restore a deleted grade cell only after a grade or solution cell: after a read-only
     cell, OverwriteCells.add_missing_grade_cells raises KeyError and the submission fails."""
-    cells = json.loads(notebook_path(assignment).read_text(encoding="utf-8"))["cells"]
+    cells = json.loads(notebook_path(assignment, ROOT / "course").read_text(encoding="utf-8"))["cells"]
     flags = [c["metadata"].get("nbgrader") for c in cells]
     source_cells = [f for f in flags if f and (f.get("locked") or f.get("grade") or f.get("solution"))]
     for previous, cell in itertools.pairwise(source_cells):

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from peninsula.grader.course import Course
 from peninsula.grader.key import load_answer_key
 from peninsula.grader.leaks import fingerprints, leaks_in_files, leaks_in_text
 
 ROOT = Path(__file__).parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 STUDENT_SAFE = ["source_texts", "notebooks", "src/peninsula"]
 
 
@@ -24,7 +26,7 @@ def student_safe_files() -> list[Path]:
 def test_student_safe_places_hold_nothing_from_the_key():
     files = student_safe_files()
     assert len(files) > 5
-    assert leaks_in_files(files) == {}
+    assert leaks_in_files(files, key_file=KEY) == {}
 
 
 def test_the_key_lives_only_under_course():
@@ -41,20 +43,20 @@ def test_the_key_lives_only_under_course():
     ],
 )
 def test_the_leak_search_finds_planted_answers(planted):
-    assert leaks_in_text(planted)
+    assert leaks_in_text(planted, key_file=KEY)
 
 
 def test_the_leak_search_finds_notes_and_digests():
     import hashlib
 
-    item = next(r for r in load_answer_key() if r.autograde and r.note)
-    assert leaks_in_text(f"# {item.note}")
+    item = next(r for r in load_answer_key(KEY) if r.autograde and r.note)
+    assert leaks_in_text(f"# {item.note}", key_file=KEY)
     digest = hashlib.sha256(",".join(sorted(item.actors)).encode()).hexdigest()
-    assert leaks_in_text(f"expected = '{digest}'")
-    assert digest in fingerprints()[1]
+    assert leaks_in_text(f"expected = '{digest}'", key_file=KEY)
+    assert digest in fingerprints(KEY)[1]
 
 
 def test_public_quotes_and_format_messages_are_not_leaks():
-    item = next(r for r in load_answer_key() if r.id == "R16")  # its quote ends with "the US"
-    assert leaks_in_text(f'    "R16": "",  # T16: “{item.quote}”') == []
-    assert leaks_in_text("R16: not correct\nR08: 'Soth Korea' is not an actor name") == []
+    item = next(r for r in load_answer_key(KEY) if r.id == "R16")  # its quote ends with "the US"
+    assert leaks_in_text(f'    "R16": "",  # T16: “{item.quote}”', key_file=KEY) == []
+    assert leaks_in_text("R16: not correct\nR08: 'Soth Korea' is not an actor name", key_file=KEY) == []

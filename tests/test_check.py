@@ -15,6 +15,7 @@ from peninsula.positions import POSITIONS_FILE
 from peninsula.recommendations import WORKED_EXAMPLES_FILE
 
 PENINSULA = Path(sys.executable).parent / "peninsula"
+KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
 
 
 def test_shipped_data_passes_the_real_command():
@@ -27,13 +28,13 @@ def test_shipped_data_passes_the_real_command():
 @pytest.fixture
 def data_copy(tmp_path) -> DataFiles:
     """Writable copies of every data file, so a test can break one."""
-    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, Course().key_file):
+    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, KEY):
         shutil.copy(source, tmp_path / source.name)
     return DataFiles(
         codebook=tmp_path / CODEBOOK_FILE.name,
         positions=tmp_path / POSITIONS_FILE.name,
         worked_examples=tmp_path / WORKED_EXAMPLES_FILE.name,
-        answer_key=tmp_path / Course().key_file.name,
+        answer_key=tmp_path / KEY.name,
     )
 
 

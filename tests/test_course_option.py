@@ -35,16 +35,16 @@ def second_course(tmp_path_factory) -> tuple[Path, str, Path]:
     return course, withdrawn, elsewhere
 
 
-def peninsula(*args: str, course: Path, cwd: Path) -> str:
+def peninsula(*args: str, course: Path, cwd: Path, exit_code: int = 0) -> str:
     result = subprocess.run([str(BIN / "peninsula"), *args, "--course", str(course)], cwd=cwd,
                             capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-    return result.stdout
+    assert result.returncode == exit_code, f"{args}: {result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    return result.stdout + result.stderr
 
 
 def test_every_course_command_works_from_outside_the_course(second_course):
     course, withdrawn, elsewhere = second_course
-    run = lambda *args: peninsula(*args, course=course, cwd=elsewhere)  # noqa: E731
+    run = lambda *args, exit_code=0: peninsula(*args, course=course, cwd=elsewhere, exit_code=exit_code)  # noqa: E731
     assert "All good" in run("check")
     run("build-assignments")
     source = (course / "course" / A1 / f"{A1}.ipynb").read_text(encoding="utf-8")
@@ -53,7 +53,13 @@ def test_every_course_command_works_from_outside_the_course(second_course):
     with zipfile.ZipFile(course / "exports" / f"{A1}-release.zip") as release:
         notebook = release.read(f"{A1}/{A1}.ipynb").decode()
     assert f'"{withdrawn}"' not in notebook
+    run("due", A1, "2026-09-14 17:00")
+    downloads = course.parent / "downloads"  # an LMS download with nothing in it yet
+    downloads.mkdir()
+    assert "Collected 0 student(s)" in run("collect", A1, "--from", str(downloads))
     run("demo-class", A1, "--students", "6")
+    run("extend", A1, "demo001", "--until", "2026-09-20 17:00", "--reason", "ill")
+    run("waive", A1, "demo002", "--reason", "a lost laptop")
     run("grade", A1)
     with (course / "exports" / f"{A1}-grades.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -66,4 +72,6 @@ def test_every_course_command_works_from_outside_the_course(second_course):
     run("integrity", A1)
     run("export-codings", A1)
     run("export-grades", A1, "--lms", "canvas")
+    assert "0 open regrade request(s)" in run("regrades", A1, "--no-collect")
+    assert "needs manual grading" in run("debrief", A1, exit_code=2)  # refused: the essays are not graded
     assert not any(elsewhere.iterdir()), "a command wrote into the working folder"

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import pytest
 
+from peninsula.grader.course import Course
 from peninsula.grader.key import model_answers
 from peninsula.grader.leaks import fingerprints
 from peninsula.grader.submission_files import Limits, list_folder
 
 ROOT = Path(__file__).parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 BIN = Path(sys.executable).parent
 A1 = "who_must_act"
 STUDENT_PYTHON = Path("/usr/bin/python3.11")
@@ -84,7 +86,7 @@ class Exchange:
             c for c in data["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answers"
         )
         source = "".join(cell["source"])
-        for item_id, answer in list(model_answers(A1).items())[:answered]:
+        for item_id, answer in list(model_answers(A1, KEY).items())[:answered]:
             source = source.replace(f"\n{item_id}:\n", f"\n{item_id}: {answer}\n")  # plain lines
         cell["source"] = source
         notebook.write_text(json.dumps(data), encoding="utf-8")  # keeps the student as its owner

@@ -12,10 +12,12 @@ from traitlets.config import Config
 
 from peninsula.answers import check_format, format_problems, parse
 from peninsula.grader.autograde import ScoreAnswers
+from peninsula.grader.course import Course
 from peninsula.grader.key import PARTS, Item, load_items, model_answers
 from peninsula.grader.scoring import item_credit
 
 ROOT = Path(__file__).parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 
 ACTORS = Item("R90", "trivedi", "a quote", "T1", (frozenset({"US", "ROK"}), frozenset({"US"})))
 TRIO = Item("R91", "trivedi", "a quote", "T1", (frozenset({"US", "ROK", "JAPAN"}),))
@@ -86,7 +88,7 @@ def test_format_check_reports_missing_extra_empty_and_wrong_types():
 
 
 def test_format_check_prints_problems_to_stderr_and_never_judges(capsys):
-    items = load_items("who_must_act")
+    items = load_items("who_must_act", key_file=KEY)
     expected = " ".join(item.id for item in items)
     check_format(
         expected, answers_source({item.id: "North Korea" for item in items})
@@ -158,9 +160,9 @@ def score(source: str, part: str = "trivedi", points: float = 16, assignment: st
 
 @pytest.mark.parametrize("assignment", list(PARTS))
 def test_model_answers_earn_full_marks_in_every_part(assignment):
-    source = answers_source(model_answers(assignment))
+    source = answers_source(model_answers(assignment, KEY))
     for part in PARTS[assignment]:
-        points = len(load_items(assignment, part))
+        points = len(load_items(assignment, part, key_file=KEY))
         got, lines = score(source, part, points, assignment)
         assert got == points and not any("not correct" in line for line in lines)
 
@@ -175,7 +177,7 @@ def test_the_grader_prints_verdicts_never_answers():
 
 
 def test_scores_scale_and_clamp_to_the_cells_points():
-    source = answers_source(model_answers("who_must_act"))
+    source = answers_source(model_answers("who_must_act", KEY))
     assert score(source, points=2)[0] == 2.0
     assert score(source, points=0)[0] == 0.0
 
@@ -210,7 +212,7 @@ def test_code_around_a_typed_dictionary_is_ignored_not_run():
 
 
 def test_one_typo_costs_one_item_and_the_line_is_named():
-    model = model_answers("who_must_act")
+    model = model_answers("who_must_act", KEY)
     source = answers_source(model).replace("'R08': 'South Korea',", "'R08': 'South Korea,", 1)
     got, lines = score(source)
     assert got == 15.0
@@ -253,23 +255,22 @@ def test_a_broken_key_costs_a_message_not_an_error(tmp_path):
 
 
 def test_items_and_model_answers_agree_with_the_key():
-    items = load_items("who_must_act")
+    items = load_items("who_must_act", key_file=KEY)
     assert {i.part for i in items} == {"trivedi", "cronin"}
     for assignment in PARTS:
-        for item in load_items(assignment):
-            assert parse(item.id, model_answers(assignment)[item.id])[0] in item.full_credit
+        for item in load_items(assignment, key_file=KEY):
+            assert parse(item.id, model_answers(assignment, KEY)[item.id])[0] in item.full_credit
     with pytest.raises(KeyError, match="not an assignment"):
-        load_items("ps9")
+        load_items("ps9", key_file=KEY)
 
 
 def test_assignment_2_key_sections_are_anchored_and_well_formed():
     """peninsula check anchors every attribution and plan item; here: the items cover each part."""
     from peninsula.grader.check import check_assignment_items
-    from peninsula.grader.course import Course
     from peninsula.texts import load_corpus
 
-    assert check_assignment_items(Course().key_file, load_corpus()) == []
-    ids = [item.id for item in load_items("comparing_positions")]
+    assert check_assignment_items(KEY, load_corpus()) == []
+    ids = [item.id for item in load_items("comparing_positions", key_file=KEY)]
     assert len(ids) == len(set(ids)) and {i[0] for i in ids} == {"A", "S", "P", "E"}
 
 
@@ -277,7 +278,7 @@ def test_the_check_cell_lists_its_ids_as_ranges_that_expand_in_order():
     from peninsula.answers import compact_ids, expand_ids
 
     for assignment in ("who_must_act", "comparing_positions"):
-        ids = [item.id for item in load_items(assignment)]
+        ids = [item.id for item in load_items(assignment, key_file=KEY)]
         assert expand_ids(compact_ids(ids)) == ids
     assert compact_ids(["R02", "R03", "R04", "R40", "R08", "A01"]) == "R02-R04 R40 R08 A01"
     assert expand_ids("R02 R03") == ["R02", "R03"]  # plain ids, as older releases wrote them

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import pytest
 
+from peninsula.grader.course import Course
 from peninsula.grader.key import model_answers
 
 ROOT = Path(__file__).parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 BIN = Path(sys.executable).parent
 A1 = "who_must_act"
 MARKER = "313.25"  # a sleep no other process on the machine uses: how a lingering child is found
@@ -152,9 +154,9 @@ def lingering() -> list[str]:
 
 TYPED = {"R02": "US", "R13": "us, south korea, japan"}  # what every hostile student typed themselves
 HONEST = {
-    "honest_exact": lambda: model_answers(A1),
+    "honest_exact": lambda: model_answers(A1, KEY),
     "honest_aliases": lambda: {
-        k: v.upper().replace("UNITED STATES (EXECUTIVE)", "america") for k, v in model_answers(A1).items()
+        k: v.upper().replace("UNITED STATES (EXECUTIVE)", "america") for k, v in model_answers(A1, KEY).items()
     },
     "honest_partial": lambda: {"R02": "US", "R13": "US, Japan", "R21": "US"},
 }
@@ -212,7 +214,7 @@ def pasted_answer_cell(release: dict) -> dict:
     id, here holding the model answers. The first copy (the student's typed answers) is graded."""
     notebook = with_answers(release, TYPED)
     index = answer_cell_index(notebook)
-    pasted = {**with_answers(release, model_answers(A1))["cells"][index], "id": "pasted"}
+    pasted = {**with_answers(release, model_answers(A1, KEY))["cells"][index], "id": "pasted"}
     notebook["cells"].insert(index + 1, pasted)
     return notebook
 
@@ -240,7 +242,7 @@ def made_up_grade_cell(release: dict) -> dict:
 
 
 def typo_notebook(release: dict) -> dict:
-    notebook = with_answers(release, model_answers(A1))
+    notebook = with_answers(release, model_answers(A1, KEY))
     cell = next(c for c in notebook["cells"] if c["id"] == "answers")
     cell["source"] = cell["source"].replace("\nR08: South Korea\n", "\nR08 South Korea\n", 1)  # no colon
     return notebook

@@ -13,6 +13,7 @@ import random
 import shutil
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from nbformat import from_dict
@@ -33,6 +34,8 @@ from peninsula.grader.sanitize import (
     prune_folder,
 )
 from peninsula.grader.spreadsheet import safe_cell, safe_row
+
+KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
 
 HOSTILE_MARKDOWN = """# My answer
 
@@ -182,14 +185,14 @@ def test_only_the_assignments_own_files_stay_beside_the_notebook(tmp_path):
 def test_the_leak_screen_is_linear_in_the_page():
     """A page of nothing but item ids (the 10 MB line that hung grading): a bound far above linear
     time and far below the quadratic one."""
-    leaks_in_text("warm up", assignment_material=True)  # the key's fingerprints, computed once
+    leaks_in_text("warm up", assignment_material=True, key_file=KEY)  # the key's fingerprints, computed once
     line = "R02 R13: x, " * (4_000_000 // 12)
     start = time.perf_counter()
-    found = leaks_in_text(line, assignment_material=True)
+    found = leaks_in_text(line, assignment_material=True, key_file=KEY)
     assert time.perf_counter() - start < 60
     assert found == []
     typed = "".join(f'"R02": "US", {n} ' for n in range(50_000))  # R02's answer, 50,000 times
-    assert len(leaks_in_text(typed, assignment_material=True)) == 1  # each id reported once
+    assert len(leaks_in_text(typed, assignment_material=True, key_file=KEY)) == 1  # each id reported once
 
 
 @pytest.mark.parametrize(
@@ -245,7 +248,7 @@ def test_a_huge_integer_answer_stops_no_class_command(class_with_a_huge_answer, 
     write_codings(course, data, tmp_path / "codings.yaml", random.Random(0), "test")
     assert (tmp_path / "codings.yaml").exists()
     notebook = course.folder("submitted", "huge_number", A1, f"{A1}.ipynb")
-    assert readable_answers([notebook], load_items(A1))["R03"]
+    assert readable_answers([notebook], load_items(A1, key_file=KEY))["R03"]
 
 
 def test_the_steps_are_where_they_must_be():

@@ -17,6 +17,7 @@ from peninsula.grader.course import Course
 from peninsula.texts import load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 FACTS = Path("/work/shared/reference/facts.md")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 R_ID = re.compile(r"\bR\d{2}\b")
@@ -255,7 +256,7 @@ def shingles(text: str, size: int = 6) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-@pytest.mark.skipif(not Course().key_file.exists(), reason="only the instructor's copy has the answer key")
+@pytest.mark.skipif(not KEY.exists(), reason="only the instructor's copy has the answer key")
 def test_no_lesson_text_repeats_the_answer_keys_wording():
     """No run of six words from a graded summary or rationale appears in a lesson or self-check.
 
@@ -267,8 +268,8 @@ def test_no_lesson_text_repeats_the_answer_keys_wording():
     in_texts = set().union(*(shingles(p.text) for p in load_corpus().paragraphs()))
     key_runs = (
         set().union(
-            *(shingles(p.summary) for p in load_key_positions().values()),
-            *(shingles(r.note or "") | shingles(r.action) for r in load_answer_key()),
+            *(shingles(p.summary) for p in load_key_positions(KEY).values()),
+            *(shingles(r.note or "") | shingles(r.action) for r in load_answer_key(KEY)),
         )
         - in_texts
     )

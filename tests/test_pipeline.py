@@ -24,6 +24,7 @@ from peninsula.grader.report import load_class, read_answers
 from peninsula.grader.scoring import score_part
 
 ROOT = Path(__file__).parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 BIN = Path(sys.executable).parent
 A1 = "who_must_act"
 CLASS_SIZE = 30
@@ -132,7 +133,7 @@ def test_feedback_exists_for_every_graded_student_and_holds_no_key(graded_class)
         assert "BEGIN HIDDEN TESTS" not in text and "hidden_test(" not in text
         # A student's own typed answers are theirs to see again (as `peninsula grade` screens them).
         typed = typed_ids(Course(course), A1, student, [f"{A1}.ipynb"])
-        assert [w for w in leaks_in_text(text, assignment_material=True) if w.split()[0] not in typed] == [], student
+        assert [w for w in leaks_in_text(text, assignment_material=True, key_file=KEY) if w.split()[0] not in typed] == [], student
 
 
 def test_the_edited_test_cell_was_restored(graded_class):
@@ -185,7 +186,7 @@ def test_report_numbers_match_the_gradebook(graded_class):
             raw = read_answers(course / "autograded" / student / A1 / f"{A1}.ipynb")
             for part in PARTS[A1]:
                 cell = gradebook.find_grade(f"hidden_{part}", A1, A1, student)
-                expected, _ = score_part(load_items(A1, part), raw, cell.max_score)
+                expected, _ = score_part(load_items(A1, part, key_file=KEY), raw, cell.max_score)
                 assert cell.auto_score == pytest.approx(expected), (student, part)
     mean = sum(data.scores.values()) / len(data.scores)
     assert f"mean score {mean:.2f} of 39" in page
@@ -200,7 +201,7 @@ def test_the_codings_export_of_a_graded_class_is_anonymous(graded_class):
     export = course / "exports" / "class_codings.yaml"
     assert str(export) in output
     text = export.read_text(encoding="utf-8")
-    assert leaks_in_text(text) == [] and "demo0" not in text
+    assert leaks_in_text(text, key_file=KEY) == [] and "demo0" not in text
     data = load_class(Course(course), A1)
     assert reliability.alpha(reliability.load_panel(export)) == pytest.approx(class_agreement(data, 1).alpha)
 
@@ -240,7 +241,7 @@ def test_the_exchange_cycle_with_a_resubmission(tmp_path, monkeypatch):
 
     def answer(count: int) -> None:
         notebook = nbformat.read(notebook_file, as_version=4)
-        right = model_answers(A1)
+        right = model_answers(A1, KEY)
         cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answers")
         for item_id in list(right)[:count]:
             cell.source = cell.source.replace(f"\n{item_id}:\n", f"\n{item_id}: {right[item_id]}\n")
@@ -262,8 +263,8 @@ def test_the_exchange_cycle_with_a_resubmission(tmp_path, monkeypatch):
     assert "Feedback released to 1 student(s)" in released, released
     run(BIN / "nbgrader", "fetch_feedback", A1, *exchange, cwd=home)
     (feedback,) = (home / A1 / "feedback").glob(f"*/{A1}.html")
-    typed = set(list(model_answers(A1))[:20])  # the student's own answers are theirs to see again
-    leaks = leaks_in_text(feedback.read_text(encoding="utf-8"), assignment_material=True)
+    typed = set(list(model_answers(A1, KEY))[:20])  # the student's own answers are theirs to see again
+    leaks = leaks_in_text(feedback.read_text(encoding="utf-8"), assignment_material=True, key_file=KEY)
     assert [w for w in leaks if w.split()[0] not in typed] == []
 
 

@@ -189,6 +189,7 @@ def graded_squares(tmp_path_factory):
 def test_an_assignment_with_its_own_test_cells_runs_in_the_sandbox(graded_squares):
     course, rows, output = graded_squares
     assert "4 submission(s) graded by running each notebook in the bubblewrap sandbox" in output
+    # snoop's point says its kernel ran and could not see the key (a page keeps no printout to read).
     assert {s: (r["status"], r["score"]) for s, r in rows.items() if s != "dies"} == {
         "right": ("graded", "1"), "wrong": ("graded", "0"), "snoop": ("graded", "1"), "words": ("graded", "0")
     }  # fmt: skip

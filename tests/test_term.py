@@ -26,6 +26,7 @@ from peninsula.grader.report import read_answers
 from peninsula.grader.scoring import item_credit
 
 A1 = "who_must_act"
+KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
 POLICY = '\nc.LatePolicy.kind = "per_day"\nc.LatePolicy.percent_per_day = 10\nc.LatePolicy.cap_percent = 30\n'
 HIDDEN_NOTE = "R17"  # marked instructor-only in this course's key copy
 
@@ -128,7 +129,7 @@ def credits_of(course: Path, student: str) -> dict[str, float]:
     from peninsula.answers import parse
 
     answers = read_answers(course / "autograded" / student / A1 / f"{A1}.ipynb")
-    return {i.id: item_credit(i, parse(i.id, answers.get(i.id, ""))[0]) for i in load_items(A1)}
+    return {i.id: item_credit(i, parse(i.id, answers.get(i.id, ""))[0]) for i in load_items(A1, key_file=KEY)}
 
 
 def test_regrade_requests_travel_through_the_exchange_and_are_decided(term, tmp_path):

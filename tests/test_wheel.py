@@ -19,11 +19,13 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
+from peninsula.grader.course import Course
 from peninsula.grader.key import PARTS, model_answers
 from peninsula.grader.leaks import leaks_in_text
 from peninsula.grader.site import kit_wheel
 
 ROOT = Path(__file__).parents[1]
+KEY = Course(ROOT).key_file  # the key of this repository's course
 BIN = Path(sys.executable).parent
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STUDENT_KERNEL = "peninsula-student"
@@ -76,7 +78,7 @@ def test_the_wheel_holds_the_student_side_and_no_key(wheel):
     with zipfile.ZipFile(wheel) as archive:
         for name in names:
             if name.endswith((".py", ".yaml", ".json", ".txt")):
-                assert leaks_in_text(archive.read(name).decode("utf-8", "replace")) == [], name
+                assert leaks_in_text(archive.read(name).decode("utf-8", "replace"), key_file=KEY) == [], name
 
 
 def run_notebook(path: Path, kernels: KernelSpecManager) -> nbformat.NotebookNode:
@@ -112,7 +114,7 @@ def test_the_format_check_runs_with_answers_filled_in(student_env, student_folde
     notebook = json.loads(path.read_text())
     cell = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answers")
     source = "".join(cell["source"])
-    for item_id, value in model_answers(assignment).items():
+    for item_id, value in model_answers(assignment, KEY).items():
         source = source.replace(f"\n{item_id}:\n", f"\n{item_id}: {value}\n")  # plain lines
     cell["source"] = source
     path.write_text(json.dumps(notebook))

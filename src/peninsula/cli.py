@@ -28,7 +28,7 @@ def _show_text(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from peninsula.grader.check import DataFiles, check_all, report_text
 
-    files = DataFiles(answer_key=_course(args).key_file) if args.course else DataFiles()
+    files = DataFiles(answer_key=_instructor_key(args))
     problems = check_all(files)
     print(report_text(problems, files))
     return 1 if problems else 0
@@ -37,7 +37,7 @@ def _check(args: argparse.Namespace) -> int:
 def _build_assignments(args: argparse.Namespace) -> int:
     from peninsula.grader.assignments import write_assignments
 
-    for path in write_assignments(_course(args).source if args.course else None):
+    for path in write_assignments(_course(args)):
         print(f"wrote {path}")
     return 0
 
@@ -51,11 +51,20 @@ def _export_charts(args: argparse.Namespace) -> int:
 
 
 def _course(args: argparse.Namespace):
-    from peninsula.grader.course import Course, find_course_root
+    from peninsula.grader.course import open_course
 
-    course = Course(find_course_root(Path(args.course)) if args.course else find_course_root())
-    course.use_texts()
-    return course
+    return open_course(args.course)
+
+
+def _instructor_key(args: argparse.Namespace) -> Path | None:
+    """The course's key for `check`: the --course folder's, else the working folder's course's, if any
+    (outside a course, and in a student's copy, only the student-safe data is checked)."""
+    try:
+        return _course(args).key_file
+    except PipelineError:
+        if args.course:
+            raise
+        return None
 
 
 def _release(args: argparse.Namespace) -> int:

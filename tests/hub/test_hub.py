@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hubkit import ASSIGNMENT, Hub, harness, read_grades
+from hubkit import ASSIGNMENT, ROOT, Hub, harness, read_grades
 from playwright.sync_api import expect
 
+from peninsula.grader.course import Course
 from peninsula.grader.key import model_answers
+
+KEY = Course(ROOT).key_file  # the key of this repository's course
 
 UI_WAIT = 120_000  # ms: every nbgrader action starts a command (about 4 s on 2 cores) plus its work
 RIGHT_ANSWERS = [35, 20, 8]  # how many items each student answers with the key's answer
@@ -120,7 +123,7 @@ def test_students_log_in_and_run_lesson_one(hub, browser, term):
 
 def typed_answers(count: int, misspelt: bool) -> dict[str, str]:
     """Replacements for the release's blank answers: the key's answer for the first `count` items."""
-    right = list(model_answers(ASSIGNMENT).items())
+    right = list(model_answers(ASSIGNMENT, KEY).items())
     typed = {f"\n{item}:\n": f"\n{item}: {answer}\n" for item, answer in right[:count]}  # plain lines
     if misspelt:
         typed[f"\n{right[-1][0]}:\n"] = f"\n{right[-1][0]}: {MISSPELT}\n"
@@ -165,7 +168,7 @@ def test_students_fetch_validate_and_submit(hub, term):
         tab.screenshot("validated")
         text = dialog.inner_text()
         assert "Traceback" not in text and "not correct" not in text
-        if RIGHT_ANSWERS[n] < len(model_answers(ASSIGNMENT)):
+        if RIGHT_ANSWERS[n] < len(model_answers(ASSIGNMENT, KEY)):
             assert "no answer yet" in text
         else:
             assert "no answer yet" not in text

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from peninsula.answers import MAGIC_LINE, PLAN_BRANCHES, authors, compact_ids
 from peninsula.codebook import NOT_ADDRESSED, load_codebook
-from peninsula.grader.key import PARTS, Item, load_answer_key, load_items, model_answers
+from peninsula.grader.course import Course
+from peninsula.grader.key import PARTS, Item, load_answer_key, load_items, load_key_positions, model_answers
 
 WIDTH = 100
 DISCUSSION_POINTS = 5
@@ -38,11 +39,9 @@ PART_INSTRUCTIONS = {
 }
 
 
-def notebook_path(assignment: str, source: Path | None = None) -> Path:
-    """Where an assignment's source notebook goes (default: the course's source folder)."""
-    from peninsula.grader.course import Course
-
-    return (source or Course().source) / assignment / f"{assignment}.ipynb"
+def notebook_path(assignment: str, source: Path) -> Path:
+    """Where an assignment's source notebook goes in a course's source folder."""
+    return source / assignment / f"{assignment}.ipynb"
 
 
 # ------------------------------------------------------------------ cells
@@ -78,10 +77,10 @@ def _plain(value: object) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
-def _answer_cell(assignment: str, items: list[Item]) -> dict:
+def _answer_cell(assignment: str, items: list[Item], key_file: Path) -> dict:
     """The answer cell: `%%answers`, then one `ID:` line per item under its prompt, as plain lines.
     The model answers sit in the solution region, which the release strips."""
-    model = model_answers(assignment)
+    model = model_answers(assignment, key_file)
     lines = [MAGIC_LINE, *ANSWERS_PREAMBLE[assignment].strip("\n").split("\n")]
     for part in PARTS[assignment]:
         lines += [f"# ---- {PART_INSTRUCTIONS[part]}"]
@@ -175,8 +174,8 @@ not need it, the page reads fine as it is.
 """.strip()
 
 
-def _who_must_act_cells(items: list[Item]) -> list[dict]:
-    discussion = [r for r in load_answer_key() if not r.autograde and not r.worked_example]
+def _who_must_act_cells(items: list[Item], key_file: Path) -> list[dict]:
+    discussion = [r for r in load_answer_key(key_file) if not r.autograde and not r.worked_example]
     discussion_list = "\n".join(f"- **{r.id}** ({r.paragraph}): “{r.quote}”" for r in discussion)
     total = len(items)
     return [
@@ -206,7 +205,7 @@ cell counts: save the notebook after typing.
 {BEFORE_YOU_SUBMIT}
 """),
         _setup_cell(items),
-        _answer_cell("who_must_act", items),
+        _answer_cell("who_must_act", items, key_file),
         _check_cell(items),
         *(_hidden_cell("who_must_act", part, _points(items, part)) for part in PARTS["who_must_act"]),
         _question("discussion_question", f"""
@@ -230,17 +229,15 @@ way. Pick **one**, say who must act, and argue for your reading in 150 to 250 wo
     ]
 
 
-def _issue_table() -> str:
-    from peninsula.grader.key import load_key_positions
-
+def _issue_table(key_file: Path) -> str:
     codebook = load_codebook()
-    issues = dict.fromkeys(issue for issue, _ in load_key_positions())
+    issues = dict.fromkeys(issue for issue, _ in load_key_positions(key_file))
     rows = [f"| {codebook.issues[i].name} | {codebook.issues[i].proposition} |" for i in issues]
     scale = "\n".join(f"- `{value}`: {meaning}" for value, meaning in codebook.stances.items())
     return "| issue | proposition |\n| --- | --- |\n" + "\n".join(rows) + "\n\n" + scale
 
 
-def _comparing_positions_cells(items: list[Item]) -> list[dict]:
+def _comparing_positions_cells(items: list[Item], key_file: Path) -> list[dict]:
     branches = "\n".join(f'- `"{word}"`: {meaning}' for word, meaning in PLAN_BRANCHES.items())
     return [
         _read_only("intro", f"""
@@ -255,7 +252,7 @@ summit in view. This assignment compares what each of them argues.
 **Part 2.** Place each author on each issue below, on the codebook's scale. One step away from
 the accepted stance earns half the point.
 
-{_issue_table()}
+{_issue_table(key_file)}
 
 **Part 3.** Cronin's plan has two branches. For each action, say when he recommends it:
 
@@ -274,7 +271,7 @@ may explore the texts with the lessons' widgets, but only what you type in the a
 {BEFORE_YOU_SUBMIT}
 """),
         _setup_cell(items),
-        _answer_cell("comparing_positions", items),
+        _answer_cell("comparing_positions", items, key_file),
         _check_cell(items),
         *(
             _hidden_cell("comparing_positions", part, _points(items, part))
@@ -300,10 +297,11 @@ for your evidence, e.g. (T5) or (C17).
     ]
 
 
-def build_notebook(assignment: str) -> dict:
-    """The nbgrader source notebook of an assignment, as a JSON-ready dict."""
-    items = load_items(assignment)
-    cells = _who_must_act_cells(items) if assignment == "who_must_act" else _comparing_positions_cells(items)
+def build_notebook(assignment: str, key_file: Path) -> dict:
+    """The nbgrader source notebook of an assignment, from the key in `key_file`, as a JSON-ready dict."""
+    items = load_items(assignment, key_file=key_file)
+    cells_of = _who_must_act_cells if assignment == "who_must_act" else _comparing_positions_cells
+    cells = cells_of(items, key_file)
     return {
         "cells": cells,
         "metadata": {
@@ -319,12 +317,12 @@ def notebook_text(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
-def write_assignments(source: Path | None = None) -> list[Path]:
-    """Write every assignment's source notebook under `source` (default: the course's source folder)."""
+def write_assignments(course: Course) -> list[Path]:
+    """Write every assignment's source notebook into the course's source folder, from its key."""
     written = []
     for assignment in PARTS:
-        path = notebook_path(assignment, source)
+        path = notebook_path(assignment, course.source)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(notebook_text(build_notebook(assignment)), encoding="utf-8")
+        path.write_text(notebook_text(build_notebook(assignment, course.key_file)), encoding="utf-8")
         written.append(path)
     return written

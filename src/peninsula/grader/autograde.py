@@ -18,9 +18,8 @@ same way.
 
 from __future__ import annotations
 
-import os
+import functools
 import re
-from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
@@ -29,7 +28,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool
 
 from peninsula.answers import ANSWER_CELL_ID, AnswerCell, cell_problems, read_answer_cell
-from peninsula.grader.course import KEY_FILE
+from peninsula.grader.course import Course, course_of
 from peninsula.grader.execution import FORMAT_CHECK_ID, HIDDEN_PREFIX, NOTES, ExecuteWhereNeeded
 from peninsula.grader.sanitize import MakeInert
 
@@ -52,6 +51,7 @@ class ScoreAnswers(NbGraderPreprocessor):
         assignment = resources["nbgrader"]["assignment"]
         if assignment not in PARTS:
             return nb, resources
+        self.course.use_texts()
         answer_cells = [c for c in nb.cells if _nbgrader(c).get("grade_id") == ANSWER_CELL_ID]
         cell = read_answer_cell(answer_cells[0].source) if answer_cells else AnswerCell({}, [
             "the answer cell is missing"])  # fmt: skip
@@ -69,7 +69,7 @@ class ScoreAnswers(NbGraderPreprocessor):
         part = grade_id.removeprefix(HIDDEN_PREFIX)
         try:
             if grade_id == FORMAT_CHECK_ID:
-                expected = [item.id for item in load_items(assignment, key_file=self.key_file)]
+                expected = [item.id for item in load_items(assignment, key_file=self.course.key_file)]
                 problems = cell_problems(cell, expected)
                 lines = [f"{len(problems)} thing(s) to fix:", *problems] if problems else ["Format OK."]
                 return [_stdout(lines)]
@@ -86,7 +86,7 @@ class ScoreAnswers(NbGraderPreprocessor):
         from peninsula.grader.key import load_items
         from peninsula.grader.scoring import score_part
 
-        items = load_items(assignment, part, key_file=self.key_file)
+        items = load_items(assignment, part, key_file=self.course.key_file)
         if cell.computed:
             return _scored([*cell.problems, f"Score for this part: 0 of {points:g}"], 0.0)
         score, lines = score_part(items, cell.answers, points)
@@ -99,11 +99,10 @@ class ScoreAnswers(NbGraderPreprocessor):
         ]
         return _scored([*relevant, *lines, f"Score for this part: {score:g} of {points:g}"], score)
 
-    @property
-    def key_file(self) -> Path:
-        course = self.config.get("CourseDirectory", {})
-        root = Path(course.get("root") or os.getcwd())
-        return root / course.get("source_directory", "source") / KEY_FILE
+    @functools.cached_property
+    def course(self) -> Course:
+        """The course nbgrader grades (from its config): its key, and its texts."""
+        return course_of(self.config)
 
 
 def _stdout(lines: list[str]) -> NotebookNode:

@@ -44,20 +44,14 @@ class DataFiles:
     codebook: Path = CODEBOOK_FILE
     positions: Path = POSITIONS_FILE
     worked_examples: Path = WORKED_EXAMPLES_FILE
-    answer_key: Path | None = None  # None: the course's key, if this clone has it
+    answer_key: Path | None = None  # the course's key; None (or no such file): not an instructor's copy
     timeline: Path = PACKAGE_DATA / "timeline.yaml"
     glossary: Path = PACKAGE_DATA / "glossary.yaml"
     self_checks: Path = PACKAGE_DATA / "self_checks.yaml"
 
     @property
     def key(self) -> Path | None:
-        from peninsula.grader.course import Course, PipelineError
-
-        try:
-            key = self.answer_key or Course().key_file
-        except PipelineError:  # not run inside a course: check the student-safe data only
-            return None
-        return key if key.exists() else None
+        return self.answer_key if self.answer_key and self.answer_key.exists() else None
 
 
 def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> list[Problem]:

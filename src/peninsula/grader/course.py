@@ -3,6 +3,8 @@
 A course is the folder holding `nbgrader_config.py`: the folder a command runs in (or the nearest
 one above it), or `--course DIR`. Its key, gradebook, sources and exchange settings all come from
 there, never from where the package is installed, so two course folders can share one environment.
+Only the command line finds the course from the working folder (`open_course`), and nbgrader's steps
+take it from nbgrader's config (`course_of`); everything else is handed a `Course`.
 """
 
 from __future__ import annotations
@@ -40,15 +42,20 @@ def find_course_root(start: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Course:
-    """An nbgrader course folder (by default the one the command runs in)."""
+    """An nbgrader course folder."""
 
-    root: Path = field(default_factory=find_course_root)
+    root: Path
+    #: The configuration nbgrader runs with, when one of its steps made this Course (`course_of`).
+    running_config: object = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def config(self):
-        """The course's nbgrader configuration: site and user files, then the course's own."""
+        """The course's nbgrader configuration: the one nbgrader runs with, else the site and user
+        files, then the course's own."""
         from traitlets.config.loader import PyFileConfigLoader
 
+        if self.running_config is not None:
+            return self.running_config
         config = site_config()
         config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config())
         config.CourseDirectory.root = str(self.root)
@@ -104,6 +111,22 @@ class Course:
         put_environment_on_path()
         command = [str(Path(sys.executable).parent / "nbgrader"), *args]
         return subprocess.run(command, cwd=self.root, capture_output=True, text=True)
+
+
+def open_course(folder: str | Path | None = None) -> Course:
+    """The course a command works on: `folder` (its --course), else the one the working folder is in.
+    Its texts become the ones this process reads."""
+    course = Course(find_course_root(Path(folder) if folder else None))
+    course.use_texts()
+    return course
+
+
+def course_of(config) -> Course:
+    """The course an nbgrader step works on, with the configuration nbgrader runs with: its
+    `CourseDirectory.root`, which nbgrader itself defaults to the folder it runs in."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return Course(Path(CourseDirectory(config=config).root), config)
 
 
 def site_config():

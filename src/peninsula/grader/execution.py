@@ -11,13 +11,13 @@ never a submission, so no student can choose it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
+
+from peninsula.grader.course import course_of
 
 FORMAT_CHECK_ID = "format_check"
 HIDDEN_PREFIX = "hidden_"
@@ -56,11 +56,8 @@ def cells_needing_a_kernel(source: Path, assignment: str) -> list[str]:
 
 
 def source_folder(config, assignment: str) -> Path:
-    """The assignment's folder of source notebooks, as nbgrader's CourseDirectory finds it."""
-    coursedir = CourseDirectory(config=config)
-    if not config.get("CourseDirectory", {}).get("root"):
-        coursedir.root = os.getcwd()
-    return Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    """The assignment's folder of source notebooks in the course nbgrader works on."""
+    return course_of(config).source / assignment
 
 
 class ExecuteWhereNeeded(Execute):

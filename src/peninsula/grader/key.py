@@ -1,7 +1,8 @@
 """The instructor-only answer key of a course, read into graded items.
 
-The key is `answer_key.yaml` in the course's source folder (`Course.key_file`). Only the grader's
-process reads it: the kernel that runs a student's code never sees the file.
+The key is `answer_key.yaml` in the course's source folder (`Course.key_file`), which every reader
+here is given: none looks for it from the working folder. Only the grader's process reads it: the
+kernel that runs a student's code never sees the file.
 """
 
 from __future__ import annotations
@@ -38,30 +39,23 @@ class Item:
     full_credit: tuple[Answer, ...]
 
 
-def default_key_file() -> Path:
-    from peninsula.grader.course import Course
-
-    return Course().key_file
-
-
-def _existing(path: Path | None) -> Path:
-    path = path or default_key_file()
+def _existing(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no answer key here; only the instructor's course folder has one")
     return path
 
 
-def load_answer_key(path: Path | None = None) -> list[Recommendation]:
+def load_answer_key(path: Path) -> list[Recommendation]:
     """Every recommendation in the answer key."""
     return [Recommendation.from_record(r) for r in read_records(_existing(path), "recommendations")]
 
 
-def load_key_positions(path: Path | None = None) -> dict[tuple[str, str], Position]:
+def load_key_positions(path: Path) -> dict[tuple[str, str], Position]:
     """The graded positions (the key's `positions:` section)."""
     return load_positions(_existing(path))
 
 
-def load_items(assignment: str, part: str | None = None, key_file: Path | None = None) -> list[Item]:
+def load_items(assignment: str, part: str | None = None, *, key_file: Path) -> list[Item]:
     """The graded items of an assignment (or of one part)."""
     if assignment not in PARTS:
         raise KeyError(f"{assignment!r} is not an assignment; choose from {', '.join(PARTS)}")
@@ -103,7 +97,7 @@ def _section(key: dict, part: str, prompt: str, full_credit: Callable[[dict], tu
     return [Item(r["id"], part, r[prompt], None, full_credit(r)) for r in key.get(part) or ()]
 
 
-def model_answers(assignment: str, key_file: Path | None = None) -> dict[str, object]:
+def model_answers(assignment: str, key_file: Path) -> dict[str, object]:
     """A full-marks `answers` dictionary, built from the key (for the solution notebook only)."""
     codebook = load_codebook()
 

@@ -27,7 +27,6 @@ from peninsula.codebook import load_codebook
 from peninsula.grader.key import (
     PARTS,
     Item,
-    default_key_file,
     load_answer_key,
     load_items,
     load_key_positions,
@@ -71,13 +70,9 @@ def _private_quotes(key_file: Path) -> frozenset[str]:
     return frozenset(anchors - public)
 
 
-def fingerprints(key_file: Path | None = None) -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
-    """(graded id -> full-credit answers, forbidden literal strings) for the whole key."""
-    return _fingerprints(key_file or default_key_file())
-
-
 @functools.cache
-def _fingerprints(key_file: Path) -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
+def fingerprints(key_file: Path) -> tuple[dict[str, tuple[Answer, ...]], frozenset[str]]:
+    """(graded id -> full-credit answers, forbidden literal strings) for the whole key."""
     answers = {item.id: item.full_credit for item in _graded_items(key_file)}
     literals = set()
     for recommendation in load_answer_key(key_file):
@@ -135,10 +130,9 @@ def _answer_pattern(answer: str) -> re.Pattern[str]:
     return re.compile(rf"[^\w\n]{{0,12}}{re.escape(answer)}(?![\w-])", re.IGNORECASE)
 
 
-def leaks_in_text(text: str, assignment_material: bool = False, key_file: Path | None = None) -> list[str]:
-    """Leaks in one text; `assignment_material` (a release or feedback) also forbids private quotes.
-    The key is the course's (`key_file`, default: the course this runs in)."""
-    key_file = key_file or default_key_file()
+def leaks_in_text(text: str, assignment_material: bool = False, *, key_file: Path) -> list[str]:
+    """Leaks in one text of anything from the course's key (`key_file`); `assignment_material`
+    (a release or feedback) also forbids private quotes."""
     answers, literals = fingerprints(key_file)
     if assignment_material:
         literals |= {_normalise(q) for q in _private_quotes(key_file)}
@@ -157,7 +151,7 @@ def leaks_in_text(text: str, assignment_material: bool = False, key_file: Path |
 
 
 def leaks_in_files(
-    paths: Iterable[Path], assignment_material: bool = False, key_file: Path | None = None
+    paths: Iterable[Path], assignment_material: bool = False, *, key_file: Path
 ) -> dict[Path, list[str]]:
     report = {}
     for path in paths:
@@ -167,7 +161,7 @@ def leaks_in_files(
                 report[path] = [f"too large to screen ({size:,} bytes; at most {MAX_SCAN_BYTES:,})"]
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
-            leaks = leaks_in_text(text, assignment_material, key_file)
+            leaks = leaks_in_text(text, assignment_material, key_file=key_file)
             if leaks:
                 report[path] = leaks
     return report

@@ -48,7 +48,7 @@ def read_answers(notebook_path: Path) -> dict[str, object]:
 
 def load_class(course: Course, assignment: str) -> ClassData:
     api = course.api()
-    items = load_items(assignment)
+    items = load_items(assignment, key_file=course.key_file)
     scores, answers, skipped = {}, {}, {}
     with api.gradebook as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score

@@ -32,7 +32,8 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Int, List, Unicode
 
 import peninsula
-from peninsula.paths import TEXTS_ENV, TextsNotFound, texts_dir
+from peninsula.grader.course import course_of
+from peninsula.paths import TEXTS_ENV, TextsNotFound
 
 KERNEL_NAME = "peninsula-sandbox"
 KERNELS = Path(__file__).resolve().parent / "kernels"
@@ -155,9 +156,8 @@ class BubblewrapProvisioner(LocalProvisioner):
     def _texts(self) -> Path | None:
         if self.texts:
             return Path(self.texts).resolve()
-        root = self.config.get("CourseDirectory", {}).get("root") or os.getcwd()
         try:
-            return texts_dir(Path(root)).resolve()
+            return course_of(self.config).texts.resolve()
         except TextsNotFound:
             return None
 

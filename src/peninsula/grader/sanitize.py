@@ -34,6 +34,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
 from peninsula.answers import ANSWER_CELL_ID
+from peninsula.grader.course import course_of
 from peninsula.grader.execution import NOTES
 
 MAX_CELL_CHARACTERS = 100_000
@@ -153,10 +154,10 @@ def make_inert(nb: NotebookNode) -> NotebookNode:
     # nbconvert picks its highlighter by these names: a made-up one would stop the page rendering.
     language = {k: v for k, v in language.items() if k in ("name", "pygments_lexer") and is_plain_id(v)}
     nb.metadata = NotebookNode({"kernelspec": metadata["kernelspec"]} if "kernelspec" in metadata else {})
+    if NOTES in metadata:  # the kit's own notes on grading (KeepFirstCopy wiped any a student wrote)
+        nb.metadata[NOTES] = metadata[NOTES]
     if language:
         nb.metadata["language_info"] = NotebookNode(language)
-    if NOTES in metadata:  # the kit's own notes on what grading did (KeepFirstCopy resets any a student sent)
-        nb.metadata[NOTES] = metadata[NOTES]
     return nb
 
 
@@ -208,7 +209,5 @@ class MakeInert(NbGraderPreprocessor):
 
     def _kept_files(self, resources: dict) -> set[str]:
         """The assignment's own files (its notebooks included) and nbgrader's."""
-        course = self.config.get("CourseDirectory", {})
-        root = Path(course.get("root") or Path.cwd())
-        source = root / course.get("source_directory", "source") / resources["nbgrader"]["assignment"]
+        source = course_of(self.config).source / resources["nbgrader"]["assignment"]
         return {p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()} | NBGRADER_FILES

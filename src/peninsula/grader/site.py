@@ -33,7 +33,7 @@ import venv
 from importlib.metadata import requires
 from pathlib import Path
 
-from peninsula.grader.course import Course, PipelineError, find_course_root
+from peninsula.grader.course import Course, PipelineError, open_course
 from peninsula.grader.key import PARTS
 
 #: The versions that work together with jupyterlite-pyodide-kernel 0.8.6 (pinned in the `site` extra).
@@ -188,9 +188,8 @@ def lite_config(lite_dir: Path, output: Path, tools: Path) -> None:
 # ------------------------------------------------------------------------------ the build
 
 
-def build_site(output: Path, root: Path | None = None, work: Path | None = None) -> Path:
-    """Build the site into `output` (emptied first) and check it; returns `output`."""
-    root = root or find_course_root()
+def build_site(output: Path, root: Path, work: Path | None = None) -> Path:
+    """Build the site of the course at `root` into `output` (emptied first) and check it; returns `output`."""
     output = output.resolve()
     work = (work or output.parent).resolve()
     tools = build_tools(work / "site-tools")
@@ -249,7 +248,7 @@ def check_site(output: Path, root: Path) -> None:
     for folder in files.iterdir():  # the texts hold every quote; a release must not point to one
         in_release = folder.name == "assignments"
         paths = folder.rglob("*") if folder.is_dir() else [folder]
-        for path, found in leaks_in_files(paths, in_release, key_file).items():
+        for path, found in leaks_in_files(paths, in_release, key_file=key_file).items():
             problems.append(f"{path.relative_to(output)}: {', '.join(found)}")
     size = megabytes(output)
     if size > MAX_MEGABYTES:
@@ -265,8 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        root = find_course_root(Path(args.course)) if args.course else find_course_root()
-        output = build_site(Path(args.output), root)
+        output = build_site(Path(args.output), open_course(args.course).root)
     except PipelineError as error:
         print(f"make site: {error}", file=sys.stderr)
         return 2
