@@ -38,10 +38,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from peninsula.grader.agreement import class_panel
+from peninsula.grader.class_data import ClassData, load_class
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.deadlines import lms_comment
 from peninsula.grader.leaks import leaks_in_text
-from peninsula.grader.report import ClassData
 from peninsula.grader.sanitize import is_plain_id
 from peninsula.grader.spreadsheet import safe_row
 from peninsula.reliability import CLASS_PANEL_FILE, Panel, panel_yaml
@@ -89,8 +89,6 @@ def write_codings(course: Course, data: ClassData, target: Path, rng: random.Ran
 def export_codings(course: Course, assignment: str, out: Path | None = None) -> tuple[Path, dict[str, str]]:
     """The graded class's codings, shuffled with the system's randomness (so not reproducible); returns
     the file and the submissions left out because their answers could not be read, with the reason."""
-    from peninsula.grader.report import load_class
-
     target = out or course.folder("exports", CLASS_PANEL_FILE)
     data = load_class(course, assignment)
     written = write_codings(course, data, target, random.SystemRandom(), f"Our class: {assignment}")
