@@ -14,14 +14,6 @@ from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError
 
-GRADED = "graded"
-NEEDS_MANUAL = "needs manual grading"
-FAILED = "failed"
-MISSING = "missing"
-
-CSV_COLUMNS = ["student_id", "assignment", "status", "score", "max_score", "reason"]
-
-
 # ------------------------------------------------------------------------------------------ release
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from peninsula.grader.class_data import ClassData, load_class
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.scoring import item_credit
+from peninsula.grader.statuses import FAILED, GRADED, MISSING, NEEDS_MANUAL
 
 NO_ACTOR = "(none)"
 
@@ -133,8 +134,6 @@ def status_counts(course: Course, assignment: str) -> Counter[str] | None:
 
 def overview_html(data: ClassData, statuses: Counter[str] | None) -> str:
     """The report's first lines, for a busy instructor: who is graded, the median, what to discuss."""
-    from peninsula.grader.grade import FAILED, GRADED, MISSING, NEEDS_MANUAL
-
     if statuses is None:
         counts = f"{len(data.scores)} submissions in the gradebook (`peninsula grade` gives each status)"
     else:
