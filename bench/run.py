@@ -288,7 +288,8 @@ def parallel_grading() -> dict:
 
 WIDGET_PROBE = """
 import json, statistics, time
-from peninsula.widgets import Comparer, Reader
+from peninsula.comparer import Comparer
+from peninsula.reader import Reader
 
 def timed(control, values, count):
     times = []

@@ -26,9 +26,10 @@ from peninsula.grader.exports import (
     lms_csv,
     write_codings,
 )
-from peninsula.grader.grade import StudentResult, write_grades
+from peninsula.grader.grade import write_grades
 from peninsula.grader.integrity import submitted_class
 from peninsula.grader.leaks import leaks_in_text
+from peninsula.grader.statuses import StudentResult
 
 BIN = Path(sys.executable).parent
 KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course

@@ -324,7 +324,7 @@ def test_a_pasted_cell_keeps_its_first_copy_and_the_notes_say_so():
 )  # fmt: skip
 def test_failure_reasons_come_from_the_exception_type_not_its_words(tmp_path, error, reason):
     from peninsula.grader.course import Course
-    from peninsula.grader.grade import failure_reason
+    from peninsula.grader.grade_failures import failure_reason
 
     folder = tmp_path / "submitted" / "s1" / "who_must_act"
     folder.mkdir(parents=True)

@@ -15,12 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from peninsula.grader.class_data import load_class, read_answers
 from peninsula.grader.course import Course
 from peninsula.grader.grade import typed_ids
 from peninsula.grader.key import PARTS, load_items, model_answers
 from peninsula.grader.leaks import leaks_in_text
 from peninsula.grader.lms import match_submission
-from peninsula.grader.report import load_class, read_answers
 from peninsula.grader.scoring import score_part
 
 ROOT = Path(__file__).parents[1]

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from test_pipeline import BIN, grade_by_hand, new_course, run
 
+from peninsula.grader.class_data import read_answers
 from peninsula.grader.course import Course
 from peninsula.grader.key import load_answer_key, load_items
-from peninsula.grader.report import read_answers
 from peninsula.grader.scoring import item_credit
 
 A1 = "who_must_act"

@@ -3,12 +3,16 @@
 import re
 from html import escape
 
+import ipywidgets
 import pytest
 
 from peninsula import widgets
 from peninsula.charts import stances
 from peninsula.codebook import load_codebook
+from peninsula.comparer import NO_READING, Comparer
+from peninsula.passage_html import highlight_mentions, paragraph_html, readable_text_colour
 from peninsula.positions import load_positions
+from peninsula.reader import Reader
 from peninsula.texts import Paragraph
 
 PARAGRAPH_IDS = re.compile(r'data-paragraph="(\w+)"')
@@ -20,12 +24,12 @@ def shown_ids(html: str) -> list[str]:
 
 
 @pytest.fixture
-def reader(corpus) -> widgets.Reader:
+def reader(corpus) -> Reader:
     return widgets.reader()
 
 
 @pytest.fixture
-def comparer(corpus) -> widgets.Comparer:
+def comparer(corpus) -> Comparer:
     return widgets.comparer()
 
 
@@ -38,7 +42,7 @@ def graded_issues() -> list[str]:
 
 
 def test_mentions_are_marked_in_their_actor_colour_after_escaping(corpus):
-    html = widgets.highlight_mentions("Tokyo & <b>Seoul</b>")
+    html = highlight_mentions("Tokyo & <b>Seoul</b>")
     japan, rok = load_codebook().actors["JAPAN"], load_codebook().actors["ROK"]
     assert html.startswith(f'<mark data-actor="JAPAN" title="Japan" style="background:{japan.colour};')
     assert ">Tokyo<sup" in html and "&amp; &lt;b&gt;" in html and "&lt;/b&gt;" in html
@@ -48,24 +52,24 @@ def test_mentions_are_marked_in_their_actor_colour_after_escaping(corpus):
 
 def test_paragraph_html_marks_a_quote_in_its_paragraph_or_says_it_is_missing(corpus):
     t2 = corpus.paragraph("T2")
-    html = widgets.paragraph_html(t2, quote="we’re all in this together")
+    html = paragraph_html(t2, quote="we’re all in this together")
     assert html.startswith('<p data-paragraph="T2"><b>[T2]</b> Whether the White House')
     assert re.search(r'<mark class="evidence"[^>]*>we’re all in this together</mark>', html)
-    two = widgets.paragraph_html(t2, ["White House", "we’re all", "all in this"])  # the last two overlap
+    two = paragraph_html(t2, ["White House", "we’re all", "all in this"])  # the last two overlap
     assert re.findall(r'<mark class="evidence"[^>]*>([^<]*)</mark>', two) == [
         "White House",
         "we’re all",
         " in this",
     ]
     with pytest.raises(ValueError, match="paragraph T2 does not contain the quote 'not there'"):
-        widgets.paragraph_html(t2, quote="not there")
+        paragraph_html(t2, quote="not there")
     made_up = Paragraph("T99", "trivedi", 99, "a < b", 1)
-    assert widgets.paragraph_html(made_up) == '<p data-paragraph="T99"><b>[T99]</b> a &lt; b</p>'
+    assert paragraph_html(made_up) == '<p data-paragraph="T99"><b>[T99]</b> a &lt; b</p>'
 
 
 def test_text_on_each_actor_colour_is_black_or_white_for_contrast():
-    assert widgets.readable_text_colour("#0072B2") == "#FFFFFF"
-    assert widgets.readable_text_colour("#F0E442") == "#000000"
+    assert readable_text_colour("#0072B2") == "#FFFFFF"
+    assert readable_text_colour("#F0E442") == "#000000"
 
 
 # --- reader -----------------------------------------------------------------------------------
@@ -104,7 +108,7 @@ def test_reader_marks_what_the_search_found(reader):
 
 
 def test_mentions_mark_the_longest_alias_and_the_start_of_a_sentence():
-    html = widgets.highlight_mentions("The South faces the North Korean nuclear threat, as the South knows.")
+    html = highlight_mentions("The South faces the North Korean nuclear threat, as the South knows.")
     marked = re.findall(r'data-actor="(\w+)"[^>]*>([^<]+)<sup', html)
     assert marked == [("ROK", "The South"), ("DPRK", "North Korean"), ("ROK", "the South")]
 
@@ -169,19 +173,19 @@ def test_changing_issue_keeps_each_issues_readings_and_reveal(comparer):
     comparer.reveal()
     comparer.issue_choice.value = "denuclearization_steps"
     assert not comparer.revealed
-    assert all(choice.value == widgets.NO_READING for choice in comparer.student_stances.values())
+    assert all(choice.value == NO_READING for choice in comparer.student_stances.values())
     assert all("Kit's reading" not in panel.value for panel in comparer.panels.values())
     comparer.student_stances["trivedi"].value = -1
     comparer.issue_choice.value = first  # back: the reading and the reveal are still there
     assert comparer.revealed and comparer.student_stances["cronin"].value == 2
-    assert comparer.student_stances["trivedi"].value == widgets.NO_READING
+    assert comparer.student_stances["trivedi"].value == NO_READING
     assert "Kit's reading" in comparer.panels["cronin"].value
     comparer.issue_choice.value = "denuclearization_steps"
     assert comparer.student_stances["trivedi"].value == -1
 
 
 def test_each_reading_menu_has_a_row_of_its_own_so_long_stances_are_not_cut(comparer, corpus):
-    rows = [child for child in comparer.children if isinstance(child, widgets.widgets.Dropdown)]
+    rows = [child for child in comparer.children if isinstance(child, ipywidgets.Dropdown)]
     assert rows[1:] == list(comparer.student_stances.values())
     for text in corpus:
         menu = comparer.student_stances[text.id]

@@ -3,5 +3,3 @@
 Heavy libraries (Altair, ipywidgets, nbgrader) are imported only by the modules that need them,
 so `import peninsula` stays fast in lessons and in autograding kernels.
 """
-
-__version__ = "0.1.0"

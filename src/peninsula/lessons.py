@@ -329,7 +329,7 @@ def self_check(lesson: str) -> ipywidgets.VBox:
     """The lesson's self-check questions, each with a Check button and immediate feedback."""
     import ipywidgets as widgets  # lazily: only lessons need it
 
-    from peninsula.widgets import FOCUS_STYLE, KIT_CLASS, html_widget, shared_layout
+    from peninsula.widget_style import FOCUS_STYLE, KIT_CLASS, html_widget, shared_layout
 
     def one_question(number: int, question: Question) -> widgets.VBox:
         # Letters, not the long choice texts, are the options (long labels get cut off), as toggle

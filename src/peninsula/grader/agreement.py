@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from peninsula import reliability
 from peninsula.answers import Answer
 from peninsula.codebook import load_codebook
+from peninsula.grader.class_data import ClassData
 from peninsula.grader.key import Item
-from peninsula.grader.report import ClassData
 from peninsula.grader.scoring import item_credit
 from peninsula.reliability import Panel, Unit
 

@@ -86,8 +86,8 @@ def write_debrief(course: Course, assignment: str, released_on_lms: bool = False
 
 
 def debrief_html(course: Course, assignment: str) -> str:
+    from peninsula.grader.class_data import load_class
     from peninsula.grader.feedback_page import STYLESHEET
-    from peninsula.grader.report import load_class
 
     data = load_class(course, assignment)
     sections = "".join(_item_html(course, item, data) for item in data.items)

@@ -38,12 +38,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from peninsula.grader.agreement import class_panel
+from peninsula.grader.class_data import ClassData, load_class
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.deadlines import lms_comment
 from peninsula.grader.leaks import leaks_in_text
-from peninsula.grader.report import ClassData
 from peninsula.grader.sanitize import is_plain_id
 from peninsula.grader.spreadsheet import safe_row
+from peninsula.grader.statuses import FAILED, GRADED, NEEDS_MANUAL
 from peninsula.reliability import CLASS_PANEL_FILE, Panel, panel_yaml
 
 #: Fewer coders than this and the counts would let students work out each other's answers.
@@ -89,8 +90,6 @@ def write_codings(course: Course, data: ClassData, target: Path, rng: random.Ran
 def export_codings(course: Course, assignment: str, out: Path | None = None) -> tuple[Path, dict[str, str]]:
     """The graded class's codings, shuffled with the system's randomness (so not reproducible); returns
     the file and the submissions left out because their answers could not be read, with the reason."""
-    from peninsula.grader.report import load_class
-
     target = out or course.folder("exports", CLASS_PANEL_FILE)
     data = load_class(course, assignment)
     written = write_codings(course, data, target, random.SystemRandom(), f"Our class: {assignment}")
@@ -102,7 +101,6 @@ def export_codings(course: Course, assignment: str, out: Path | None = None) -> 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_COLUMNS = ["First name", "Last name", "Username", "ID number", "Email address"]
 LMS_FORMATS = ("canvas", "moodle")
-GRADED = "graded"
 NO_GRADE = "-"  # Moodle's "no grade"
 DETAILS = re.compile(r"\s*\(details: [^)]*\)")
 
@@ -110,10 +108,10 @@ DETAILS = re.compile(r"\s*\(details: [^)]*\)")
 def student_comment(status: str, reason: str) -> str:
     """A row's status in words for the student (the LMS shows feedback to them)."""
     if status == GRADED:
-        return "graded"
-    if status == "needs manual grading":
+        return GRADED
+    if status == NEEDS_MANUAL:
         return "provisional: a written answer is still to be graded by hand"
-    if status == "failed":
+    if status == FAILED:
         return f"not graded: {DETAILS.sub('', reason).split('; open it')[0]}; please talk to your instructor"
     return "no submission received"
 

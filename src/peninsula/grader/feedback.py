@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from peninsula.grader.atomic import done_marker, is_done
 from peninsula.grader.course import Course
+from peninsula.grader.statuses import NEEDS_MANUAL
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def settled_students(course: Course, assignment: str, api=None) -> tuple[list[st
                 continue
             page = course.folder("feedback", student, assignment)
             if submission.needs_manual_grade:
-                held.append(Held(student, "needs manual grading (provisional)"))
+                held.append(Held(student, f"{NEEDS_MANUAL} (provisional)"))
             elif not page.is_dir() or not any(page.glob("*.html")):
                 held.append(Held(student, "no feedback page (the grades CSV says why)"))
             elif not is_done(done_marker(course.folder("autograded"), student, assignment),
@@ -61,7 +62,7 @@ def release_feedback(course: Course, assignment: str, include_provisional: bool 
     use_kit_exchange(api)
     settled, held = settled_students(course, assignment, api)
     if include_provisional:
-        provisional = [h.student_id for h in held if h.reason.startswith("needs manual grading")]
+        provisional = [h.student_id for h in held if h.reason.startswith(NEEDS_MANUAL)]
         held = [h for h in held if h.student_id not in provisional]
         settled = sorted(
             settled + [s for s in provisional if any(course.folder("feedback", s).glob("*/*.html"))]

@@ -17,7 +17,6 @@ import functools
 import hashlib
 import io
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -26,27 +25,22 @@ from pathlib import Path
 
 from peninsula.grader import atomic
 from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.grade_failures import caught_failures, failure_reason, grade_log
 from peninsula.grader.pipeline import submitted_students
+from peninsula.grader.statuses import (
+    CSV_COLUMNS,
+    FAILED,
+    GRADED,
+    MISSING,
+    NEEDS_MANUAL,
+    STATUSES,
+    StudentResult,
+)
 
-GRADED = "graded"
-NEEDS_MANUAL = "needs manual grading"
-FAILED = "failed"
-MISSING = "missing"
 UNSANDBOXED = "UNSANDBOXED: student code could read and change the course"
 
 # nbgrader's own files beside a feedback page: release_feedback reads them, students never get them.
 NBGRADER_FEEDBACK_FILES = {"timestamp.txt", "submission_secret.txt"}
-CSV_COLUMNS = ["student_id", "assignment", "status", "score", "max_score", "reason"]
-
-
-@dataclass
-class StudentResult:
-    student_id: str
-    status: str
-    score: float | None = None
-    max_score: float | None = None
-    reason: str = ""
-    how: str = ""  # how it was graded (execution.TEXT_ONLY or .SANDBOX); empty if it was not
 
 
 def _timestamp(folder: Path) -> str | None:
@@ -70,68 +64,6 @@ def interrupted(course: Course, assignment: str, student: str) -> bool:
     submitted = course.folder("submitted", student, assignment)
     marker = atomic.done_marker(course.folder("autograded"), student, assignment)
     return autograded.is_dir() and _timestamp(autograded) == _timestamp(submitted) and not marker.exists()
-
-
-#: Why nbgrader could not grade a submission, by the type of the exception it caught (any class in
-#: its MRO), never by words in a message or traceback, which the student's notebook can contain.
-FAILURES = {
-    "NotJSONError": "the notebook file is not valid JSON",
-    "JSONDecodeError": "the notebook file is not valid JSON",
-    "UnicodeDecodeError": "the notebook file is not UTF-8 text",
-    "ValidationError": "the notebook file is not a valid notebook",
-    "DeadKernelError": "the kernel died while running it",
-    "UnresponsiveKernelError": "the kernel stopped responding while running it",
-    "CellTimeoutError": "a cell ran past the time limit and could not be stopped",
-}
-
-
-def failure_reason(
-    course: Course, assignment: str, student: str, errors: list[BaseException], notebooks: list[str]
-) -> str:
-    """Why a submission has no graded copy, in words an instructor can act on: from what is on disk
-    and the exceptions nbgrader caught (`caught_failures`)."""
-    submitted = course.folder("submitted", student, assignment)
-    present = sorted(p.name for p in submitted.glob("*.ipynb"))
-    missing = [n for n in notebooks if n not in present]
-    if missing:
-        extra = [p for p in present if p not in notebooks]
-        renamed = f"; found {', '.join(extra)} instead (renamed?)" if extra else ""
-        return f"notebook {', '.join(missing)} not submitted{renamed}"
-    details = grade_log(course, assignment).relative_to(course.root)
-    for error in reversed(errors):  # the last one is nbgrader's own verdict on the submission
-        names = [kind.__name__ for kind in type(error).__mro__]
-        known = next((FAILURES[name] for name in names if name in FAILURES), None)
-        return known or f"autograde failed ({names[0]}; details: {details})"
-    return f"autograde failed (details: {details})"
-
-
-class _Failures(logging.Handler):
-    """Keeps the exception behind each error nbgrader logs: it logs a failed submission from inside
-    its `except` block, so the live exception is there to read, whatever its message says."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.errors: list[BaseException] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        error = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
-        if error is not None and (not self.errors or self.errors[-1] is not error):
-            self.errors.append(error)
-
-
-@contextlib.contextmanager
-def caught_failures(api) -> Iterator[list[BaseException]]:
-    """The exceptions behind the errors nbgrader logs while the block runs."""
-    handler = _Failures()
-    api.log.addHandler(handler)
-    try:
-        yield handler.errors
-    finally:
-        api.log.removeHandler(handler)
-
-
-def grade_log(course: Course, assignment: str) -> Path:
-    return course.folder("exports", f"{assignment}-grade.log")
 
 
 @contextlib.contextmanager
@@ -247,7 +179,7 @@ def grade(
                     for future in futures:
                         future.cancel()
                     raise
-    from peninsula.grader.deadlines import with_lateness  # the term: lateness, penalties, regrades
+    from peninsula.grader.grade_term import with_lateness  # the term: lateness, penalties, regrades
 
     return with_lateness(course, assignment, [results[s] for s in everyone])
 
@@ -327,7 +259,7 @@ def _grade_one(
         atomic.mark_failed(marker, submitted)
         return StudentResult(student, FAILED, reason=reason)
     notes = grading_notes(course, assignment, student, notebooks)
-    from peninsula.grader.deadlines import annotate_feedback, settle_term
+    from peninsula.grader.grade_term import annotate_feedback, settle_term
 
     settle_term(course, api, assignment, student)  # accepted regrades and the late penalty, in the gradebook
     outcome = api.generate_feedback(assignment, student, force=True)
@@ -461,7 +393,7 @@ def status_table(results: list[StudentResult]) -> str:
     for r in results:
         score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else "—"
         lines.append(f"{r.student_id:<{width}}  {r.status:<21}  {score:>11}  {r.reason}")
-    counts = {s: sum(r.status == s for r in results) for s in (GRADED, NEEDS_MANUAL, FAILED, MISSING)}
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f" ({len(results)} students)")
     hows = {how: sum(r.how == how for r in results) for how in sorted({r.how for r in results} - {""})}
     lines += [f"{n} submission(s) graded {how}" for how, n in hows.items()]

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.answers import ANSWER_CELL_ID, Answer, parse
+from peninsula.grader.class_data import ClassData, read_answers, unreadable
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.key import Item, load_items
-from peninsula.grader.report import ClassData, read_answers, unreadable
 from peninsula.grader.scoring import item_credit
 
 #: List a pair when fewer than this many pairs so extreme are expected in the class by chance.

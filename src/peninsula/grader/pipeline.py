@@ -1,8 +1,10 @@
-"""The instructor pipeline: release -> collect -> grade (autograde, feedback, grades).
+"""`peninsula release` and `peninsula collect`: the assignment out to the students, their work back in.
 
-Every step calls nbgrader (its Python API or its command line); nothing here re-implements it.
-What the kit adds is what a term needs around it: a leak check before release, LMS file names,
-a progress bar, a status for every student, and re-runs that lose nothing.
+Both call nbgrader (its Python API or its command line); nothing here re-implements it. Release
+refuses a student version that holds key material and stamps the due date on it; collect takes a
+hub's exchange (through the kit's exchange class, which checks who owns each submission) or an
+LMS download (regular files within the kit's caps, matched to students by file name). Grading is
+`peninsula.grader.grade`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError
-
-GRADED = "graded"
-NEEDS_MANUAL = "needs manual grading"
-FAILED = "failed"
-MISSING = "missing"
-
-CSV_COLUMNS = ["student_id", "assignment", "status", "score", "max_score", "reason"]
-
 
 # ------------------------------------------------------------------------------------------ release
 

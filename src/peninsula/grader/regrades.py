@@ -169,7 +169,7 @@ def open_requests(course: Course, assignment: str) -> list[dict]:
 def request_details(course: Course, assignment: str, request: dict) -> dict[str, str]:
     """What the instructor needs beside a request: the answer, its verdict, the key and its note."""
     from peninsula.answers import parse
-    from peninsula.grader.report import read_answers
+    from peninsula.grader.class_data import read_answers
     from peninsula.grader.scoring import item_credit, verdict
 
     item = _item(course, assignment, request["item"])
@@ -285,8 +285,8 @@ def apply_regrades(course: Course, api: Any, assignment: str, student: str) -> N
     Called by `peninsula grade` after every autograde, so a decision survives every rerun."""
     from peninsula.answers import parse
     from peninsula.grader.autograde import HIDDEN_PREFIX
+    from peninsula.grader.class_data import read_answers
     from peninsula.grader.key import load_items
-    from peninsula.grader.report import read_answers
     from peninsula.grader.scoring import item_credit
 
     credits = accepted_credits(load_term(course, assignment), student)

@@ -18,8 +18,6 @@ import yaml
 
 from peninsula.grader.course import Course, PipelineError
 
-SECTIONS = ("extensions", "waivers", "regrades")
-
 
 def term_file(course: Course, assignment: str) -> Path:
     return course.folder("term", f"{assignment}.yaml")
