@@ -12,10 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from peninsula.paths import PACKAGE_DATA
 from peninsula.texts import Commentary
+from peninsula.yaml_files import read_yaml
 
 CODEBOOK_FILE = PACKAGE_DATA / "codebook.yaml"
 NOT_ADDRESSED = "not addressed"
@@ -129,7 +128,7 @@ class Codebook:
 
 @functools.cache
 def load_codebook(path: Path = CODEBOOK_FILE) -> Codebook:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     actors = {
         code: Actor(code, a["name"], a["covers"].strip(), tuple(a["aliases"]), _colour(path, code, a))
         for code, a in data["actors"].items()

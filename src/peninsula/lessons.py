@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from IPython.display import HTML, Markdown
 
 from peninsula.codebook import load_codebook, normalise_name
@@ -26,6 +25,7 @@ from peninsula.positions import load_positions
 from peninsula.recommendations import Recommendation, load_worked_examples
 from peninsula.tables import html_table
 from peninsula.texts import load_corpus
+from peninsula.yaml_files import read_yaml
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -34,7 +34,6 @@ GLOSSARY_FILE = PACKAGE_DATA / "glossary.yaml"
 SELF_CHECKS_FILE = PACKAGE_DATA / "self_checks.yaml"
 LETTERS = "ABCDEFGH"
 # libyaml's safe loader (in PyYAML's wheels) reads these files about 10x faster; Run All waits on it.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # --- Glossary -------------------------------------------------------------------------------
@@ -58,7 +57,7 @@ class GlossaryEntry:
 
 @functools.cache
 def load_glossary(path: Path = GLOSSARY_FILE) -> tuple[GlossaryEntry, ...]:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+    data = read_yaml(path) or {}
     entries = []
     for index, record in enumerate(data.get("terms") or [], 1):
         if not isinstance(record, dict) or not record.get("term") or not record.get("definition"):
@@ -269,7 +268,7 @@ class Question:
 @functools.cache
 def load_self_checks(path: Path = SELF_CHECKS_FILE) -> dict[str, tuple[Question, ...]]:
     """Lesson name -> its questions. Each question must have exactly one correct choice."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+    data = read_yaml(path) or {}
     lessons: dict[str, tuple[Question, ...]] = {}
     for lesson, records in (data.get("lessons") or {}).items():
         questions = []

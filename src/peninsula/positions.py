@@ -10,10 +10,9 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from peninsula.codebook import NOT_ADDRESSED
 from peninsula.paths import PACKAGE_DATA
+from peninsula.yaml_files import read_yaml
 
 POSITIONS_FILE = PACKAGE_DATA / "positions.yaml"
 
@@ -42,7 +41,7 @@ class Position:
 
 def read_position_records(path: Path) -> dict[str, dict[str, dict]]:
     """issue id -> text id -> raw record, from the `positions:` section of a YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     return data.get("positions") or {}
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from peninsula.paths import PACKAGE_DATA
+from peninsula.yaml_files import read_yaml
 
 WORKED_EXAMPLES_FILE = PACKAGE_DATA / "worked_examples.yaml"
 
@@ -64,7 +63,7 @@ class Recommendation:
 
 def read_records(path: Path, section: str) -> list[dict]:
     """The raw records of one section of a YAML data file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     return list(data.get(section) or [])
 
 

@@ -38,6 +38,7 @@ from IPython.display import HTML, Markdown
 from peninsula import vega
 from peninsula.paths import PACKAGE_DATA
 from peninsula.tables import html_table
+from peninsula.yaml_files import read_yaml
 
 if TYPE_CHECKING:
     import numpy as np
@@ -178,7 +179,7 @@ def load_panel(path: Path | str | None = None) -> Panel:
     """A panel file: `path`, else `$PENINSULA_PANEL`, else a `class_codings.yaml` in the working
     folder or a folder above it (an instructor's export), else the demo panel the kit ships."""
     path = Path(path) if path else find_panel_file()
-    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record = read_yaml(path)
     try:
         units = tuple(
             Unit(u["unit"], str(u.get("label", "")), dict(u["counts"]), int(u.get("uncoded", 0)))

@@ -13,6 +13,7 @@ import yaml
 
 from peninsula.paths import PACKAGE_DATA
 from peninsula.texts import PublicationDate, load_corpus
+from peninsula.yaml_files import read_yaml
 
 TIMELINE_FILE = PACKAGE_DATA / "timeline.yaml"
 CHECK_VALUES = ("verified", "partly verified")
@@ -82,7 +83,7 @@ EVENT_FIELDS = {"date", "start", "end", "revealed", "label", "texts", "check", "
 @functools.cache
 def load_timeline(path: Path = TIMELINE_FILE) -> tuple[Event, ...]:
     """The events in timeline.yaml, checked: every problem names the file and the event."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText) or {}
+    data = read_yaml(path, _DatesAsText) or {}
     known_texts = tuple(load_corpus().texts)
     events, seen = [], set()
     for number, record in enumerate(data.get("events") or [], start=1):
@@ -138,7 +139,7 @@ PUBLICATION_WINDOW = {"start": None, "end": None, "note": None}
 def publication_windows(path: Path = TIMELINE_FILE) -> dict[str, tuple[dt.date, dt.date]]:
     """Text id -> the days it can have come out, where timeline.yaml narrows a month-only date
     (so the chart's band does not cover events of that month the text cannot have seen)."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText) or {}
+    data = read_yaml(path, _DatesAsText) or {}
     texts = {text.id: text for text in load_corpus()}
     windows = {}
     for text_id, record in (data.get("publication_windows") or {}).items():

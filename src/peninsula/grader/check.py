@@ -20,6 +20,7 @@ from peninsula.positions import POSITIONS_FILE, read_position_records
 from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
 from peninsula.texts import TEXT_PREFIXES, Corpus, TextFormatError, load_corpus
 from peninsula.timeline import EVENT_FIELDS, PUBLICATION_WINDOW, load_timeline, publication_windows
+from peninsula.yaml_files import read_yaml
 
 REQUIRED_FIELDS = {"id", "text", "paragraph", "quote", "action", "actors", "issue", "explicit", "autograde"}
 OPTIONAL_FIELDS = {"worked_example", "note_instructor_only"}  # the debrief leaves such a note out
@@ -132,7 +133,7 @@ def check_keys(files: DataFiles) -> list[Problem]:
     problems = []
     for path in paths:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = read_yaml(path)
         except (OSError, yaml.YAMLError):
             continue  # the file's own check reports that it cannot be read
         shape = KNOWN_KEYS.get(path.name) or KNOWN_KEYS["answer_key.yaml"]  # a key may have any name

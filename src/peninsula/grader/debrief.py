@@ -20,6 +20,7 @@ from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.term import day_words, load_term, now_utc
+from peninsula.yaml_files import read_yaml
 
 MIN_CLASS = 5
 
@@ -131,11 +132,10 @@ def _item_html(course: Course, item, data) -> str:
 
 def _anchor(course: Course, item) -> tuple[str, str]:
     """(paragraph id, quote) for an item that has them in the key."""
-    import yaml
 
     if item.where:
         return item.where, item.prompt
-    key = yaml.safe_load(course.key_file.read_text(encoding="utf-8")) or {}
+    key = read_yaml(course.key_file) or {}
     for record in (r for part in ("attributions", "plan_b") for r in key.get(part) or ()):
         if record.get("id") == item.id and record.get("quote"):
             return str(record.get("paragraph", "")), f"{record['quote']}"

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+from nbconvert.exporters import HTMLExporter
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
@@ -40,6 +43,33 @@ class InertFeedback(NbGraderPreprocessor):
         return bound_page(make_inert(nb)), resources
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept for the life of the process. nbgrader makes a new exporter,
+    and so compiles every template again, for each student's page: most of a page's cost."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:  # the key includes a checksum of the template's source
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter (HTMLExporter, so its config applies), compiling templates once."""
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = COMPILED_TEMPLATES
+        return environment
+
+
 def configure(c) -> None:
     """Point nbgrader's feedback exporter at the kit's template (which extends nbgrader's), and make
     the page inert."""
@@ -52,6 +82,7 @@ def configure(c) -> None:
     c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     c.GenerateFeedback.HTMLExporter.filters = {"feedback_title": f"{__name__}.feedback_title"}
     c.GenerateFeedback.HTMLExporter.sanitize_html = True
+    c.GenerateFeedback.exporter_class = FeedbackExporter
     steps = c.GenerateFeedback.get("preprocessors")
     if not isinstance(steps, list):
         steps = list(GenerateFeedback.class_traits()["preprocessors"].default())

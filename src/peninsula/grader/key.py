@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
 from peninsula.positions import Position, load_positions
 from peninsula.recommendations import Recommendation, read_records
+from peninsula.yaml_files import read_yaml
 
 #: The parts of each assignment; each part is one hidden test cell.
 PARTS: dict[str, tuple[str, ...]] = {
@@ -25,7 +24,6 @@ PARTS: dict[str, tuple[str, ...]] = {
     "comparing_positions": ("attributions", "stances", "plan_b", "evidence"),
 }
 # libyaml's safe loader (in PyYAML's wheels) parses the key about 7x faster than the pure-Python one.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def load_items(assignment: str, part: str | None = None, *, key_file: Path) -> l
 
 @functools.cache
 def _items(assignment: str, path: Path) -> tuple[Item, ...]:
-    key = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+    key = read_yaml(path) or {}
     return tuple(_who_must_act(key) if assignment == "who_must_act" else _comparing_positions(key))
 
 

@@ -20,8 +20,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
 from peninsula.grader.key import (
@@ -31,6 +29,7 @@ from peninsula.grader.key import (
     load_items,
     load_key_positions,
 )
+from peninsula.yaml_files import read_yaml
 
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".ipynb", ".txt", ".json", ".html", ".csv", ".cfg", ".toml"}
 ANSWER_SEPARATORS = re.compile(r"\s*(?:,|;|/|&|\band\b|\+)\s*")
@@ -64,7 +63,7 @@ def _graded_items(key_file: Path) -> list[Item]:
 @functools.cache
 def _private_quotes(key_file: Path) -> frozenset[str]:
     """Quotes that anchor Assignment 2's items: they would point to the answer, so they stay in the key."""
-    key = yaml.safe_load(key_file.read_text(encoding="utf-8")) or {}
+    key = read_yaml(key_file) or {}
     public = {r.quote for r in load_answer_key(key_file)}
     anchors = {r["quote"] for part in ("attributions", "plan_b") for r in key.get(part) or ()}
     return frozenset(anchors - public)

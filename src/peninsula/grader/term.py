@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from peninsula.grader.course import Course, PipelineError
+from peninsula.yaml_files import read_yaml
 
 
 def term_file(course: Course, assignment: str) -> Path:
@@ -27,7 +28,7 @@ def load_term(course: Course, assignment: str) -> dict:
     """{"extensions": {student: {...}}, "waivers": {student: {...}}, "regrades": [...]}"""
     path = term_file(course, assignment)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        data = read_yaml(path) if path.exists() else {}
     except yaml.YAMLError as error:
         raise PipelineError(f"{path}: not readable YAML ({error}); fix or restore it") from None
     data = data or {}
