@@ -27,8 +27,11 @@ over a long run of spaces. Student-safe: it knows no answers.
 from __future__ import annotations
 
 import ast
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ANSWERS_VARIABLE = "answers"
 ANSWER_CELL_ID = "answers"
@@ -69,6 +72,35 @@ class AnswerCell:
     typed: frozenset[str] = frozenset()
     #: True for the plain-line format, False for the dictionary.
     plain: bool = False
+
+
+def answer_cell_source(cells: Iterable[object]) -> str | None:
+    """The text of a notebook's answer cell: the first cell nbgrader knows by the answer cell's id,
+    the copy autograde grades (a pasted copy after it is not); None if there is none."""
+    for cell in cells:
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        if isinstance(nbgrader, dict) and nbgrader.get("grade_id") == ANSWER_CELL_ID:
+            source = cell.get("source", "")
+            return source if isinstance(source, str) else "".join(map(str, source))
+    return None
+
+
+def notebook_answer_source(path: Path) -> str | None:
+    """The answer cell's text in a notebook file; None if there is none or the file is not a notebook."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return answer_cell_source(cells if isinstance(cells, list) else [])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_notebook_answers(path: Path) -> AnswerCell:
+    """The answer cell of a notebook file, read as the grader reads it."""
+    source = notebook_answer_source(path)
+    if source is None:
+        return AnswerCell({}, ["no answer cell was found (or the notebook could not be read)"])
+    return read_answer_cell(source)
 
 
 def read_answer_cell(source: object) -> AnswerCell:

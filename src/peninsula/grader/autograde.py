@@ -27,7 +27,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool
 
-from peninsula.answers import ANSWER_CELL_ID, AnswerCell, cell_problems, read_answer_cell
+from peninsula.answer_cell import answer_cell_source
+from peninsula.answers import AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import Course, course_of
 from peninsula.grader.execution import FORMAT_CHECK_ID, HIDDEN_PREFIX, NOTES, ExecuteWhereNeeded
 from peninsula.grader.sanitize import MakeInert
@@ -52,9 +53,9 @@ class ScoreAnswers(NbGraderPreprocessor):
         if assignment not in PARTS:
             return nb, resources
         self.course.use_texts()
-        answer_cells = [c for c in nb.cells if _nbgrader(c).get("grade_id") == ANSWER_CELL_ID]
-        cell = read_answer_cell(answer_cells[0].source) if answer_cells else AnswerCell({}, [
-            "the answer cell is missing"])  # fmt: skip
+        source = answer_cell_source(nb.cells)
+        missing = AnswerCell({}, ["the answer cell is missing"])
+        cell = read_answer_cell(source) if source is not None else missing
         for grade_cell in nb.cells:
             meta = _nbgrader(grade_cell)
             if grade_cell.cell_type == "code" and meta.get("grade"):

@@ -8,11 +8,11 @@ and left out instead of stopping an analysis. Instructor-only: it reads the answ
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peninsula.answers import ANSWER_CELL_ID, parse, read_answer_cell
+from peninsula.answer_cell import read_notebook_answers
+from peninsula.answers import parse
 from peninsula.grader.course import Course
 from peninsula.grader.key import Item, load_items
 from peninsula.grader.scoring import item_credit
@@ -29,16 +29,8 @@ class ClassData:
 
 
 def read_answers(notebook_path: Path) -> dict[str, object]:
-    """The answers typed in a notebook's answer cell, read exactly as the grader reads them
-    (the first cell whose nbgrader grade_id is "answers", the copy autograde keeps); {} if the
-    notebook cannot be read."""
-    try:
-        cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    sources = ["".join(c.get("source", "")) for c in cells
-               if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID]  # fmt: skip
-    return read_answer_cell(sources[0]).answers if sources else {}
+    """The answers typed in a notebook's answer cell, read exactly as the grader reads them."""
+    return read_notebook_answers(notebook_path).answers
 
 
 def load_class(course: Course, assignment: str) -> ClassData:

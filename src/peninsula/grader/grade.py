@@ -348,13 +348,11 @@ def screen_feedback(course: Course, assignment: str, student: str, notebooks: li
 
 def typed_ids(course: Course, assignment: str, student: str, notebooks: list[str]) -> set[str]:
     """The item ids the student typed something for in their answer cells, readable or not."""
-    from peninsula.answers import ANSWER_CELL_ID, read_answer_cell
+    from peninsula.answer_cell import read_notebook_answers
 
     typed = set()
     for name in notebooks:
-        for cell in _autograded(course, assignment, student, name)["cells"]:
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID:
-                typed |= read_answer_cell("".join(cell["source"])).typed  # both formats, bounded
+        typed |= read_notebook_answers(course.folder("autograded", student, assignment, name)).typed
     return typed
 
 

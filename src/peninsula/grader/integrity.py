@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peninsula.answers import ANSWER_CELL_ID, Answer, parse
+from peninsula.answer_cell import notebook_answer_source
+from peninsula.answers import Answer, parse
 from peninsula.grader.class_data import ClassData, read_answers, unreadable
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.key import Item, load_items
@@ -132,7 +132,8 @@ def read_submission(student_folder: Path, assignment: str, items: list[Item]) ->
             item_credit(item, answers[item.id])
         _shown(answers[item.id])
     digests = {n.name: hashlib.sha256(n.read_bytes()).hexdigest() for n in notebooks}
-    return Submission(student_folder.name, digests, answers, "".join(map(_answer_cell, notebooks)))
+    cells = "".join(notebook_answer_source(n) or "" for n in notebooks)
+    return Submission(student_folder.name, digests, answers, cells)
 
 
 def submitted_class(course: Course, assignment: str) -> ClassData:
@@ -142,18 +143,6 @@ def submitted_class(course: Course, assignment: str) -> ClassData:
     skipped: dict[str, str] = {}
     answers = {s.student: s.answers for s in read_submissions(course, assignment, items, skipped)}
     return ClassData(assignment, {}, 0.0, items, answers, skipped)
-
-
-def _answer_cell(notebook: Path) -> str:
-    try:
-        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
-    return "".join(
-        "".join(c.get("source", ""))
-        for c in cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ANSWER_CELL_ID
-    )
 
 
 def identical_files(submissions: list[Submission], released: dict[str, str]) -> list[IdenticalFiles]:
