@@ -146,3 +146,15 @@ def _colour(path: Path, code: str, actor: dict) -> str:
     if not HEX_COLOUR.fullmatch(colour):
         raise ValueError(f'{path}: actor {code}: colour must be a hex colour like "#0072B2", not {colour!r}')
     return colour
+
+
+def stance_label(stance: int | str) -> str:
+    """A stance as charts and menus show it: "-2" … "+2" as signed numbers, or the words."""
+    if isinstance(stance, int):
+        return f"{stance:+d}" if stance else "0"
+    return stance
+
+
+def stance_text(stance: int | str) -> str:
+    """A stance with its meaning from the codebook, e.g. "+1: leans toward the proposition"."""
+    return f"{stance_label(stance)}: {load_codebook().stances[stance]}"

@@ -12,7 +12,7 @@ import html
 
 import ipywidgets as widgets
 
-from peninsula.codebook import load_codebook
+from peninsula.codebook import load_codebook, stance_text
 from peninsula.passage_html import paragraph_html
 from peninsula.positions import Position, load_positions
 from peninsula.texts import load_corpus
@@ -22,13 +22,6 @@ GRADED_MESSAGE = "This issue is graded in Assignment 2, so the kit's reading is 
 REVEAL_LABEL = "Reveal the kit's reading"
 #: The student-stance menus' value before a reading is recorded (a Dropdown shows None as blank).
 NO_READING = "no reading yet"
-
-
-def stance_text(stance: int | str) -> str:
-    """A stance with its meaning from the codebook, e.g. "+1: leans toward the proposition"."""
-    from peninsula.charts.stances import stance_label  # the stance map and the comparer label stances alike
-
-    return f"{stance_label(stance)}: {load_codebook().stances[stance]}"
 
 
 def prompt_html(issue_id: str, text_id: str) -> str:

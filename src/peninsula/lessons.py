@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from IPython.display import HTML, Markdown
 
-from peninsula.codebook import load_codebook, normalise_name
+from peninsula.codebook import load_codebook, normalise_name, stance_text
 from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import load_positions
 from peninsula.recommendations import Recommendation, load_worked_examples
@@ -216,11 +216,6 @@ def show_issues() -> HTML:
     return HTML(f"<h3>Issues</h3>{issues}<h3>Stance scale</h3>{scale}")
 
 
-def _stance_label(stance: int | str) -> str:
-    meaning = load_codebook().stances[stance]
-    return meaning if isinstance(stance, str) else f"{stance:+d} ({meaning})"
-
-
 def positions_html(issue: str) -> str:
     codebook = load_codebook()
     if issue not in codebook.issues:
@@ -237,7 +232,7 @@ def positions_html(issue: str) -> str:
         evidence = "".join(f"<li>[{e.paragraph}] “{html.escape(e.quote)}”</li>" for e in position.evidence)
         parts.append(
             f"<p><b>{html.escape(text.author)}</b> ({text.date}): stance "
-            f"{html.escape(_stance_label(position.stance))}<br>{html.escape(position.summary)}</p>"
+            f"{html.escape(stance_text(position.stance))}<br>{html.escape(position.summary)}</p>"
             f"<ul>{evidence}</ul>"
         )
     return "".join(parts)

@@ -5,19 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from peninsula.charts.palette import AUTHOR_COLOURS, AUTHOR_SHAPES, authors, surname
-from peninsula.codebook import load_codebook
+from peninsula.codebook import load_codebook, stance_label
 from peninsula.positions import load_positions
 from peninsula.vega import OKABE_ITO, Chart, scale, table_html, tooltip, top_level
 
 GRADED = "hidden (graded)"  # the stance map's column for stances Assignment 2 grades
 NOT_REVEALED = "not revealed yet"  # in the comparer, until the student reveals the kit's reading
-
-
-def stance_label(stance: int | str) -> str:
-    """The x-axis label for a stance: "−2" … "+2" as signed numbers, or the words."""
-    if isinstance(stance, int):
-        return f"{stance:+d}" if stance else "0"
-    return stance
 
 
 def stance_rows(revealed: Collection[str] | None = None) -> list[dict]:
