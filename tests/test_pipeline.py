@@ -207,7 +207,7 @@ def test_the_codings_export_of_a_graded_class_is_anonymous(graded_class):
 
 
 def test_feedback_that_could_not_be_written_is_named_and_held_back(graded_class):
-    from peninsula.grader.feedback import settled_students
+    from peninsula.grader.release_feedback import settled_students
 
     course, _ = graded_class
     grade_by_hand(course, "demo008", 3)  # settled, so only the missing page can hold it back

@@ -68,7 +68,7 @@ def _instructor_key(args: argparse.Namespace) -> Path | None:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from peninsula.grader.pipeline import release
+    from peninsula.grader.release import release
 
     target = release(_course(args), args.assignment, lms_zip=args.lms_zip)
     where = "Upload this zip to your LMS" if args.lms_zip else "Released to the exchange"
@@ -77,7 +77,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from peninsula.grader.pipeline import collect
+    from peninsula.grader.collect import collect
 
     collected = collect(_course(args), args.assignment, Path(args.downloads) if args.downloads else None)
     print(f"Collected {len(collected.students)} student(s) into submitted/: {', '.join(collected.students)}")
@@ -107,7 +107,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _release_feedback(args: argparse.Namespace) -> int:
-    from peninsula.grader.feedback import release_feedback
+    from peninsula.grader.release_feedback import release_feedback
 
     released = release_feedback(_course(args), args.assignment, include_provisional=args.include_provisional)
     print(f"Feedback released to {len(released.sent)} student(s): {', '.join(released.sent) or 'none'}")

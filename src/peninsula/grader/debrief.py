@@ -31,7 +31,7 @@ class NotReady(PipelineError):
 
 def still_open(course: Course, assignment: str, released_on_lms: bool = False) -> list[str]:
     """Why the debrief cannot be written yet, one line per student or request ([] when it can)."""
-    from peninsula.grader.feedback import settled_students
+    from peninsula.grader.release_feedback import settled_students
 
     api = course.api()
     settled, held = settled_students(course, assignment, api)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from peninsula.grader import atomic
+from peninsula.grader.collect import submitted_students
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.grade_failures import caught_failures, failure_reason, grade_log
-from peninsula.grader.pipeline import submitted_students
 from peninsula.grader.statuses import (
     CSV_COLUMNS,
     FAILED,

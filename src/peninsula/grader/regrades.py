@@ -55,7 +55,7 @@ def open_regrades(course: Course, assignment: str, lms_zip: bool = False) -> Pat
     import nbformat
     from nbformat.v4 import new_markdown_cell, new_notebook
 
-    from peninsula.grader.pipeline import release
+    from peninsula.grader.release import release
 
     course.notebooks(assignment)
     name = regrade_assignment(assignment)
@@ -101,8 +101,8 @@ def collect_requests(
 ) -> tuple[list[dict], list[str]]:
     """Collect `<assignment>-regrade` the way the assignment is collected, and record new requests.
     Returns (new requests, refused lines with the reason)."""
+    from peninsula.grader.collect import collect, submitted_students
     from peninsula.grader.key import load_items
-    from peninsula.grader.pipeline import collect, submitted_students
 
     name = regrade_assignment(assignment)
     collected = collect(course, name, downloads)

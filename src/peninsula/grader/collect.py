@@ -1,10 +1,8 @@
-"""`peninsula release` and `peninsula collect`: the assignment out to the students, their work back in.
+"""`peninsula collect`: the students' work back in, from a hub's exchange or an LMS download.
 
-Both call nbgrader (its Python API or its command line); nothing here re-implements it. Release
-refuses a student version that holds key material and stamps the due date on it; collect takes a
-hub's exchange (through the kit's exchange class, which checks who owns each submission) or an
-LMS download (regular files within the kit's caps, matched to students by file name). Grading is
-`peninsula.grader.grade`.
+The exchange is read through the kit's exchange class, which checks who owns each submission; an LMS
+download is taken as regular files within the kit's caps, matched to students by file name. Grading
+is `peninsula.grader.grade`.
 """
 
 from __future__ import annotations
@@ -15,46 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError
-
-# ------------------------------------------------------------------------------------------ release
-
-
-def release(course: Course, assignment: str, lms_zip: bool = False) -> Path:
-    """Generate the student version, refuse it if anything from the key leaked, then publish it.
-
-    Returns the exchange folder (hub path) or the zip written for an LMS.
-    """
-    from peninsula.grader.exchange import leaks_in_release, use_kit_exchange
-
-    course.notebooks(assignment)
-    api = course.api()
-    use_kit_exchange(api)  # the exchange's release runs the same leak check again (the Formgrader's button)
-    generated = api.generate_assignment(assignment)
-    if not generated["success"]:
-        raise PipelineError(f"nbgrader generate_assignment failed:\n{generated.get('log', '')}")
-    from peninsula.grader.deadlines import stamp_due_date
-
-    stamp_due_date(course, assignment)  # the due date, at the top of the student's notebook
-    released = course.folder("release", assignment)
-    leaks = leaks_in_release(course, released)
-    if leaks:
-        found = "\n".join(leaks)
-        raise PipelineError(f"the release contains answer key material; nothing was published:\n{found}")
-    if lms_zip:
-        target = course.folder("exports", f"{assignment}-release.zip")
-        target.parent.mkdir(exist_ok=True)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(released.rglob("*")):
-                archive.write(path, path.relative_to(released.parent))
-        return target
-    published = api.release_assignment(assignment)
-    if not published["success"]:
-        raise PipelineError(f"nbgrader release_assignment failed:\n{published.get('log', '')}")
-    config = api.config
-    return Path(config.Exchange.root) / config.CourseDirectory.course_id / "outbound" / assignment
-
-
-# ------------------------------------------------------------------------------------------ collect
 
 
 @dataclass
