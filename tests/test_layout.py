@@ -87,3 +87,17 @@ def test_nbgrader_exchange_is_inside_the_course_git_ignored_and_exists(nbgrader_
     assert exchange.is_dir()
     assert exchange.is_relative_to(ROOT) and exchange != ROOT
     assert git_ignored(exchange.relative_to(ROOT))
+
+
+def test_readme_lists_every_module_of_the_package():
+    """README's package tree is the layout as it is: every module is named there, under its side."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tree = readme[readme.index("src/peninsula/            student side") :]
+    student, grader = tree.split("src/peninsula/grader/     grader side")
+    package = ROOT / "src" / "peninsula"
+    for path in package.glob("*.py"):
+        assert path.name in student or path.stem.startswith("__"), path.name
+    for path in (package / "grader").glob("*.py"):
+        assert path.name in grader.split("```")[0] or path.stem.startswith("__"), path.name
+    for folder in ("charts/", "data/"):
+        assert folder in student
