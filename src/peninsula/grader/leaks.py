@@ -25,8 +25,8 @@ import yaml
 from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
 from peninsula.grader.key import (
-    PARTS,
     Item,
+    assignments,
     load_answer_key,
     load_items,
     load_key_positions,
@@ -58,7 +58,11 @@ def _answer_forms(item_id: str, answer: Answer) -> set[str]:
 
 
 def _graded_items(key_file: Path) -> list[Item]:
-    return [item for assignment in PARTS for item in load_items(assignment, key_file=key_file)]
+    return [
+        item
+        for assignment in assignments(key_file)
+        for item in load_items(assignment, key_file=key_file)
+    ]
 
 
 @functools.cache
