@@ -1,6 +1,7 @@
 """The grading logic on its own: parsing, the friendly format check, the partial-credit rule, and
 the grader's scoring step on a notebook in memory (with the course's real key)."""
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -241,6 +242,7 @@ def test_typos_are_named_in_plain_words(bad_line, message):
 def test_a_broken_key_costs_a_message_not_an_error(tmp_path):
     (tmp_path / "course").mkdir()
     (tmp_path / "course" / "answer_key.yaml").write_text("recommendations: [{id: R02}]\n", encoding="utf-8")
+    shutil.copy(Course(ROOT).assignments_file, tmp_path / "course")
     answer_cell = new_code_cell("answers = {'R02': 'US'}", metadata={"nbgrader": {"grade_id": "answers"}})
     cell = graded_cell("trivedi", 17)
     config = Config()
