@@ -10,10 +10,10 @@ import yaml
 from test_pipeline import BIN, new_course, peninsula, run
 
 from peninsula.grader.course import Course
-from peninsula.grader.key import load_answer_key
 
 A3 = "alliance_basics"
-#: Three recommendations of the texts, graded again under new ids (their quotes are the key's own).
+#: Three recommendations of the texts, graded again under new ids, each anchored to the last words
+#: of the key's quote (still verbatim; `peninsula check` allows one record per paragraph and quote).
 PICKED = {"R02": "R90", "R03": "R91", "R21": "R92"}
 ENTRY = {
     "id": A3,
@@ -38,12 +38,13 @@ ANSWERS = {
 
 
 def add_the_assignment_as_data(course: Course) -> None:
-    records = {r.id: r for r in load_answer_key(course.key_file)}
     key = yaml.safe_load(course.key_file.read_text(encoding="utf-8"))
     key["alliance_recommendations"] = [
-        {**next(r for r in key["recommendations"] if r["id"] == old), "id": new} for old, new in PICKED.items()
+        {**record, "id": PICKED[record["id"]], "quote": " ".join(record["quote"].split()[-6:])}
+        for record in key["recommendations"]
+        if record["id"] in PICKED
     ]
-    assert all(records[old].autograde for old in PICKED)
+    assert len(key["alliance_recommendations"]) == 3 and all(r["autograde"] for r in key["alliance_recommendations"])
     course.key_file.write_text(yaml.safe_dump(key, allow_unicode=True, sort_keys=False), encoding="utf-8")
     registry = yaml.safe_load(course.assignments_file.read_text(encoding="utf-8"))
     registry["assignments"].append(ENTRY)
@@ -70,6 +71,7 @@ def test_a_third_assignment_added_as_data_is_built_graded_and_reported(tmp_path)
     add_the_assignment_as_data(course)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
+    assert "All good" in run(BIN / "peninsula", "check", "--course", root, cwd=outside).stdout
     built = run(BIN / "peninsula", "build-assignments", "--course", root, cwd=outside).stdout
     assert f"{A3}/{A3}.ipynb" in built
     source = json.loads((course.source / A3 / f"{A3}.ipynb").read_text(encoding="utf-8"))

@@ -187,6 +187,16 @@ class _Values(dict):
         self[name] = self.builders[name]()
         return self[name]
 
+    def fill(self, cell: Cell) -> str:
+        """The cell's text with its {names} filled in."""
+        try:
+            return cell.text.format_map(self)
+        except RegistryError:
+            raise
+        except (ValueError, LookupError, AttributeError, TypeError) as error:  # {x, {authors[nobody]}
+            where = f"{self.where}, cell {cell.id!r}"
+            raise RegistryError(f"{where}: {error!r} (a brace is written {{{{ or }}}})") from error
+
 
 def _values(assignment: Assignment, items: list[Item], key_file: Path) -> _Values:
     builders: dict[str, Callable[[], object]] = {
@@ -209,7 +219,7 @@ def _cells(layout_cell: Cell, assignment: Assignment, items: list[Item], key_fil
     values = _values(assignment, items, key_file)
     match layout_cell.kind:
         case "markdown":
-            return [_read_only(layout_cell.id, layout_cell.text.format_map(values))]
+            return [_read_only(layout_cell.id, values.fill(layout_cell))]
         case "setup":
             return [_setup_cell(items)]
         case "answers":
@@ -220,7 +230,7 @@ def _cells(layout_cell: Cell, assignment: Assignment, items: list[Item], key_fil
             return [_hidden_cell(part, _points(items, part.id)) for part in assignment.parts]
         case "hand_graded":
             values["points"] = layout_cell.points
-            question = _question(f"{layout_cell.id}_question", layout_cell.text.format_map(values))
+            question = _question(f"{layout_cell.id}_question", values.fill(layout_cell))
             return [question, _manual_answer(layout_cell.id, layout_cell.points)]
     raise RegistryError(f"assignment {assignment.id!r}: no layout cell {layout_cell.kind!r}")
 
@@ -247,7 +257,8 @@ def notebook_text(notebook: dict) -> str:
 
 
 def write_assignments(course: Course) -> list[Path]:
-    """Write every assignment's source notebook into the course's source folder, from its key."""
+    """Write every assignment's source notebook into the course's source folder, from its registry
+    and key."""
     written = []
     for assignment in assignments(course.key_file):
         path = notebook_path(assignment, course.source)

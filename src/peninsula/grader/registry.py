@@ -77,13 +77,13 @@ def load_assignments(path: Path) -> dict[str, Assignment]:
     """Every assignment of a course, by id, in the registry's order."""
     if not path.is_file():
         raise RegistryError(f"{path}: no assignments registry here; it sits beside the answer key")
-    return _load(path.resolve(), path.stat().st_mtime_ns)
+    return _load(path, path.read_text(encoding="utf-8"))  # parsed once per content: a small file
 
 
 @functools.cache
-def _load(path: Path, modified: int) -> dict[str, Assignment]:
+def _load(path: Path, text: str) -> dict[str, Assignment]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
         assignments = [_assignment(record) for record in data["assignments"]]
     except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
         raise RegistryError(f"{path}: {_describe(error)}") from error
