@@ -16,7 +16,7 @@ import yaml
 
 from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
-from peninsula.grader.registry import Assignment, Part, assignments_beside, load_assignments
+from peninsula.grader.registry import FAMILIES, Assignment, Part, assignments_beside, load_assignments
 from peninsula.positions import Position, load_positions
 from peninsula.recommendations import Recommendation, read_records
 
@@ -68,7 +68,14 @@ def load_items(assignment: str, part: str | None = None, *, key_file: Path) -> l
 @functools.cache
 def _items(assignment: Assignment, path: Path) -> tuple[Item, ...]:
     key = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
-    return tuple(item for part in assignment.parts for item in FAMILY_READERS[part.family](key, part))
+    items = tuple(item for part in assignment.parts for item in FAMILY_READERS[part.family](key, part))
+    parts = {part.id: part for part in assignment.parts}
+    for item in items:
+        part = parts[item.part]
+        if not item.id.startswith(FAMILIES[part.family]):  # the answer's reader goes by the id's letter
+            raise ValueError(f"{path}: {item.id} (section {part.section}) must start with "
+                             f"{FAMILIES[part.family]}, the letter of {part.family} items")  # fmt: skip
+    return items
 
 
 def _recommendations(key: dict, part: Part) -> list[Item]:

@@ -31,6 +31,7 @@ from peninsula.grader.key import (
     load_items,
     load_key_positions,
 )
+from peninsula.grader.registry import anchored_sections
 
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".ipynb", ".txt", ".json", ".html", ".csv", ".cfg", ".toml"}
 ANSWER_SEPARATORS = re.compile(r"\s*(?:,|;|/|&|\band\b|\+)\s*")
@@ -38,7 +39,6 @@ DIGESTS = ("md5", "sha1", "sha256")
 ITEM_ID = re.compile(r"\b([A-Z]\d{2})\b")
 ACTOR_WINDOW = re.compile(r"[^\w\n]{0,12}(?:actors[^\w\n]{0,6})?([^\n]{0,80})")
 MAX_SCAN_BYTES = 20_000_000
-PRIVATELY_ANCHORED = ("attributions", "plan_b")  # item families whose quotes are kept in the key
 HEX_DIGEST = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}")
 HEX_RUN = re.compile(r"[0-9a-f]{32,}")
 
@@ -72,12 +72,7 @@ def _private_quotes(key_file: Path) -> frozenset[str]:
     so they stay in the key."""
     key = yaml.safe_load(key_file.read_text(encoding="utf-8")) or {}
     public = {r.quote for r in load_answer_key(key_file)}
-    sections = {
-        part.section
-        for assignment in assignments(key_file).values()
-        for part in assignment.parts
-        if part.family in PRIVATELY_ANCHORED
-    }
+    sections = anchored_sections(assignments(key_file))
     anchors = {r["quote"] for section in sections for r in key.get(section) or ()}
     return frozenset(anchors - public)
 

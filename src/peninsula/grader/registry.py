@@ -19,6 +19,8 @@ FORMAT_CHECK_ID = "format_check"
 HIDDEN_PREFIX = "hidden_"
 #: Item families: how a part's items are read from its key section, and the letter their ids start with.
 FAMILIES = {"recommendations": "R", "attributions": "A", "stances": "S", "plan_b": "P", "evidence": "E"}
+#: Families whose items the key anchors to a paragraph and quote of their own (not the item's prompt).
+QUOTE_ANCHORED = ("attributions", "plan_b")
 #: The cells a layout can hold. `answers`, `format_check` and `hidden` (one cell per part) are the
 #: cells graded from the answer cell's text; `hand_graded` is a question and its hand-graded answer.
 CELL_KINDS = ("markdown", "setup", "answers", "format_check", "hidden", "hand_graded")
@@ -66,6 +68,11 @@ class Assignment:
     def graded_from_text(self) -> frozenset[str]:
         """The grade ids scored from the answer cell's text: the format check and each part's cell."""
         return frozenset({FORMAT_CHECK_ID, *(HIDDEN_PREFIX + part for part in self.part_ids)})
+
+
+def anchored_sections(assignments: dict[str, Assignment]) -> set[str]:
+    """The key's sections whose items carry their own paragraph and quote (QUOTE_ANCHORED families)."""
+    return {part.section for a in assignments.values() for part in a.parts if part.family in QUOTE_ANCHORED}
 
 
 def assignments_beside(key_file: Path) -> Path:
