@@ -16,10 +16,11 @@ from peninsula.answers import NOT_RUN, cell_problems, check_format
 from peninsula.grader.assignments import build_notebook
 from peninsula.grader.course import Course
 from peninsula.grader.demo import answer_cell_source, answer_for, plan_class
-from peninsula.grader.key import PARTS, load_items
+from peninsula.grader.key import assignments, load_items
 from peninsula.grader.scoring import score_part
 
 KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
+ASSIGNMENTS = assignments(KEY)  # the course's registry, beside its key
 
 #: Generous: every hostile cell below reads in milliseconds here; a backtracking reader took minutes.
 BOUND_SECONDS = 10.0
@@ -33,10 +34,10 @@ def released_answer_cell(assignment: str) -> str:
 
 def scores(assignment: str, source: str) -> list[float]:
     cell = read_answer_cell(source)
-    return [score_part(load_items(assignment, part, key_file=KEY), cell.answers, 10)[0] for part in PARTS[assignment]]
+    return [score_part(load_items(assignment, part, key_file=KEY), cell.answers, 10)[0] for part in ASSIGNMENTS[assignment].part_ids]
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_demo_class_grades_the_same_in_both_formats(assignment):
     items, released = load_items(assignment, key_file=KEY), released_answer_cell(assignment)
     rng = random.Random(1)

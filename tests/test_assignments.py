@@ -23,13 +23,14 @@ import pytest
 from peninsula.grader.assignments import build_notebook, notebook_path, notebook_text
 from peninsula.grader.course import Course
 from peninsula.grader.demo import fill_answers
-from peninsula.grader.key import PARTS, load_items, model_answers
+from peninsula.grader.key import assignments, load_items, model_answers
 from peninsula.grader.leaks import leaks_in_text
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = Course(ROOT).key_file  # the key of this repository's course
+ASSIGNMENTS = assignments(KEY)  # the course's registry, beside its key
 BIN = Path(sys.executable).parent
-A1, A2 = PARTS
+A1, A2 = ASSIGNMENTS
 
 
 def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -143,7 +144,7 @@ class Student:
 
 
 def full(assignment: str) -> dict[str, float]:
-    return {f"hidden_{part}": float(len(load_items(assignment, part, key_file=KEY))) for part in PARTS[assignment]}
+    return {f"hidden_{part}": float(len(load_items(assignment, part, key_file=KEY))) for part in ASSIGNMENTS[assignment].part_ids}
 
 
 def zero(assignment: str) -> dict[str, float]:
@@ -202,14 +203,14 @@ def course(tmp_path_factory) -> CourseRun:
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copytree(ROOT / "course", root / "course")  # the grader reads this course's own key
     shutil.copytree(ROOT / "source_texts", root / "source_texts")
-    generate = {a: run_nbgrader(root, "generate_assignment", a) for a in PARTS}
+    generate = {a: run_nbgrader(root, "generate_assignment", a) for a in ASSIGNMENTS}
     for submission in STUDENTS:
         folder = root / "submitted" / submission.name / submission.assignment
         folder.mkdir(parents=True)
         (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
         (folder / f"{submission.assignment}.ipynb").write_text(json.dumps(submission.notebook(root)))
-    autograde = {a: run_nbgrader(root, "autograde", a) for a in PARTS}
-    feedback = {a: run_nbgrader(root, "generate_feedback", a) for a in PARTS}
+    autograde = {a: run_nbgrader(root, "autograde", a) for a in ASSIGNMENTS}
+    feedback = {a: run_nbgrader(root, "generate_feedback", a) for a in ASSIGNMENTS}
     return CourseRun(root, generate, autograde, feedback)
 
 
@@ -224,7 +225,7 @@ def scores(course: CourseRun, student: Student) -> dict[str, float | None]:
 # ------------------------------------------------------------------ the tests
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_notebooks_are_what_the_key_generates(assignment):
     """The committed notebooks agree with the key; after editing the key, run `peninsula build-assignments`."""
     assert notebook_path(assignment, ROOT / "course").read_text(encoding="utf-8") == notebook_text(build_notebook(assignment, KEY))
@@ -236,18 +237,18 @@ def test_source_notebooks_are_what_the_key_generates(assignment):
     assert re.findall(r"^(\w+):$", answer_cell, re.MULTILINE) == [item.id for item in items]
     for item in items:
         assert (f"{item.where}: “{item.prompt}”" if item.where else item.prompt) in comments
-    for part in PARTS[assignment]:
+    for part in ASSIGNMENTS[assignment].part_ids:
         assert cells[f"hidden_{part}"]["metadata"]["nbgrader"]["points"] == len(load_items(assignment, part, key_file=KEY))
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_generate_assignment_succeeds(course, assignment):
     result = course.generate[assignment]
     assert result.returncode == 0, result.stderr
     assert (course.root / "release" / assignment / f"{assignment}.ipynb").is_file()
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_autograde_runs_every_submission_without_failures(course, assignment):
     result = course.autograde[assignment]
     assert result.returncode == 0, result.stderr[-3000:]
@@ -328,7 +329,7 @@ def test_release_still_shows_ids_quotes_and_paragraphs(course):
         assert f"\n{item.id}:\n" in source and f"{item.where}: “{item.prompt}”" in comments
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_feedback_holds_no_key_and_no_hidden_test_source(course, assignment):
     assert course.feedback[assignment].returncode == 0, course.feedback[assignment].stderr[-3000:]
     for submission in (s for s in STUDENTS if s.assignment == assignment):
@@ -338,7 +339,7 @@ def test_feedback_holds_no_key_and_no_hidden_test_source(course, assignment):
         if not submission.name.endswith(("half", "typos", "missing", "types", "rebinds", "deleted", "junk", "slips", "model",
                                                    "solution")):
             assert_no_key(html, submission.name)  # these students typed no correct answer themselves
-    solution = course.feedback_html(student(f"a{list(PARTS).index(assignment) + 1}_solution"))
+    solution = course.feedback_html(student(f"a{list(ASSIGNMENTS).index(assignment) + 1}_solution"))
     assert re.search(r"[RA]\d\d: correct", solution)
 
 

@@ -15,7 +15,8 @@ from peninsula.positions import POSITIONS_FILE
 from peninsula.recommendations import WORKED_EXAMPLES_FILE
 
 PENINSULA = Path(sys.executable).parent / "peninsula"
-KEY = Course(Path(__file__).parents[1]).key_file  # the key of this repository's course
+COURSE = Course(Path(__file__).parents[1])
+KEY = COURSE.key_file  # the key of this repository's course
 
 
 def test_shipped_data_passes_the_real_command():
@@ -28,7 +29,7 @@ def test_shipped_data_passes_the_real_command():
 @pytest.fixture
 def data_copy(tmp_path) -> DataFiles:
     """Writable copies of every data file, so a test can break one."""
-    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, KEY):
+    for source in (CODEBOOK_FILE, POSITIONS_FILE, WORKED_EXAMPLES_FILE, KEY, COURSE.assignments_file):
         shutil.copy(source, tmp_path / source.name)
     return DataFiles(
         codebook=tmp_path / CODEBOOK_FILE.name,
@@ -117,6 +118,27 @@ def test_worked_example_must_not_be_autograded(data_copy):
     assert "worked_examples.yaml: W01: a worked example is shown in lessons, so it must have autograde: false" in [
         str(p) for p in check_all(data_copy)
     ]
+
+
+def test_a_section_the_registry_names_is_checked_and_a_broken_registry_reported(data_copy):
+    registry = data_copy.key.with_name(COURSE.assignments_file.name)
+
+    def add_assignment(data):
+        part = {"id": "p", "title": "p", "instructions": "p", "family": "recommendations", "section": "extra"}
+        layout = [{"cell": kind} for kind in ("setup", "answers", "format_check", "hidden")]
+        data["assignments"].append({"id": "a3", "title": "A3", "preamble": "#", "parts": [part], "layout": layout})
+
+    def add_section(data):
+        data["extra"] = [{**recommendation(data, "R02"), "id": "R90", "quote": "not in the text at all"}]
+
+    edit_yaml(registry, add_assignment)
+    edit_yaml(data_copy.key, add_section)
+    problems = [str(p) for p in check_all(data_copy)]
+    assert any(p.startswith("answer_key.yaml: R90: quote is not verbatim in T2") for p in problems), problems
+    assert not any("unknown field(s): extra" in p for p in problems)
+    edit_yaml(registry, lambda data: data["assignments"][-1]["parts"][0].__setitem__("family", "essays"))
+    assert any("assignments.yaml: file: assignment 'a3', part 'p': family 'essays' is not one of" in p
+               for p in map(str, check_all(data_copy)))  # fmt: skip
 
 
 def test_quote_in_both_key_and_worked_examples_is_reported(data_copy):

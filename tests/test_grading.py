@@ -1,6 +1,7 @@
 """The grading logic on its own: parsing, the friendly format check, the partial-credit rule, and
 the grader's scoring step on a notebook in memory (with the course's real key)."""
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -13,11 +14,12 @@ from traitlets.config import Config
 from peninsula.answers import check_format, format_problems, parse
 from peninsula.grader.autograde import ScoreAnswers
 from peninsula.grader.course import Course
-from peninsula.grader.key import PARTS, Item, load_items, model_answers
+from peninsula.grader.key import Item, assignments, load_items, model_answers
 from peninsula.grader.scoring import item_credit
 
 ROOT = Path(__file__).parents[1]
 KEY = Course(ROOT).key_file  # the key of this repository's course
+ASSIGNMENTS = assignments(KEY)  # the course's registry, beside its key
 
 ACTORS = Item("R90", "trivedi", "a quote", "T1", (frozenset({"US", "ROK"}), frozenset({"US"})))
 TRIO = Item("R91", "trivedi", "a quote", "T1", (frozenset({"US", "ROK", "JAPAN"}),))
@@ -158,10 +160,10 @@ def score(source: str, part: str = "trivedi", points: float = 16, assignment: st
     return float(value.data["text/plain"]), texts[0].text.splitlines()
 
 
-@pytest.mark.parametrize("assignment", list(PARTS))
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_model_answers_earn_full_marks_in_every_part(assignment):
     source = answers_source(model_answers(assignment, KEY))
-    for part in PARTS[assignment]:
+    for part in ASSIGNMENTS[assignment].part_ids:
         points = len(load_items(assignment, part, key_file=KEY))
         got, lines = score(source, part, points, assignment)
         assert got == points and not any("not correct" in line for line in lines)
@@ -240,6 +242,7 @@ def test_typos_are_named_in_plain_words(bad_line, message):
 def test_a_broken_key_costs_a_message_not_an_error(tmp_path):
     (tmp_path / "course").mkdir()
     (tmp_path / "course" / "answer_key.yaml").write_text("recommendations: [{id: R02}]\n", encoding="utf-8")
+    shutil.copy(Course(ROOT).assignments_file, tmp_path / "course")
     answer_cell = new_code_cell("answers = {'R02': 'US'}", metadata={"nbgrader": {"grade_id": "answers"}})
     cell = graded_cell("trivedi", 17)
     config = Config()
@@ -257,7 +260,7 @@ def test_a_broken_key_costs_a_message_not_an_error(tmp_path):
 def test_items_and_model_answers_agree_with_the_key():
     items = load_items("who_must_act", key_file=KEY)
     assert {i.part for i in items} == {"trivedi", "cronin"}
-    for assignment in PARTS:
+    for assignment in ASSIGNMENTS:
         for item in load_items(assignment, key_file=KEY):
             assert parse(item.id, model_answers(assignment, KEY)[item.id])[0] in item.full_credit
     with pytest.raises(KeyError, match="not an assignment"):
@@ -287,16 +290,17 @@ def test_the_check_cell_lists_its_ids_as_ranges_that_expand_in_order():
 def test_the_kits_assignments_need_no_kernel_and_an_instructors_test_cell_does(tmp_path):
     from peninsula.grader.execution import cells_needing_a_kernel
 
-    for assignment in PARTS:
-        assert cells_needing_a_kernel(ROOT / "course" / assignment, assignment) == []
+    for assignment in ASSIGNMENTS.values():
+        assert cells_needing_a_kernel(ROOT / "course" / assignment.id, assignment.graded_from_text) == []
+    text_scored = ASSIGNMENTS["who_must_act"].graded_from_text
     source = tmp_path / "who_must_act"
     source.mkdir()
     test_cell = new_code_cell("assert f(2) == 4", metadata={"nbgrader": {"grade": True, "grade_id": "t1", "points": 1}})
     nbformat.write(new_notebook(cells=[test_cell, graded_cell("trivedi", 16)]), source / "mine.ipynb")
-    assert cells_needing_a_kernel(source, "who_must_act") == ["mine:t1"]
-    assert cells_needing_a_kernel(tmp_path / "nowhere", "who_must_act") != []  # unknown: run it, as nbgrader does
+    assert cells_needing_a_kernel(source, text_scored) == ["mine:t1"]
+    assert cells_needing_a_kernel(tmp_path / "nowhere", text_scored) != []  # unknown: run it, as nbgrader does
     (source / "broken.ipynb").write_text("{")
-    assert cells_needing_a_kernel(source, "who_must_act") == ["(unreadable source broken.ipynb)"]
+    assert cells_needing_a_kernel(source, text_scored) == ["(unreadable source broken.ipynb)"]
 
 
 def test_a_pasted_cell_keeps_its_first_copy_and_the_notes_say_so():

@@ -18,13 +18,14 @@ import pytest
 from peninsula.grader.class_data import load_class, read_answers
 from peninsula.grader.course import Course
 from peninsula.grader.grade import typed_ids
-from peninsula.grader.key import PARTS, load_items, model_answers
+from peninsula.grader.key import assignments, load_items, model_answers
 from peninsula.grader.leaks import leaks_in_text
 from peninsula.grader.lms import match_submission
 from peninsula.grader.scoring import score_part
 
 ROOT = Path(__file__).parents[1]
 KEY = Course(ROOT).key_file  # the key of this repository's course
+ASSIGNMENTS = assignments(KEY)  # the course's registry, beside its key
 BIN = Path(sys.executable).parent
 A1 = "who_must_act"
 CLASS_SIZE = 30
@@ -184,7 +185,7 @@ def test_report_numbers_match_the_gradebook(graded_class):
             submission = gradebook.find_submission(A1, student)
             assert score == submission.score
             raw = read_answers(course / "autograded" / student / A1 / f"{A1}.ipynb")
-            for part in PARTS[A1]:
+            for part in ASSIGNMENTS[A1].part_ids:
                 cell = gradebook.find_grade(f"hidden_{part}", A1, A1, student)
                 expected, _ = score_part(load_items(A1, part, key_file=KEY), raw, cell.max_score)
                 assert cell.auto_score == pytest.approx(expected), (student, part)

@@ -20,12 +20,13 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 from peninsula.grader.course import Course
-from peninsula.grader.key import PARTS, model_answers
+from peninsula.grader.key import assignments, model_answers
 from peninsula.grader.leaks import leaks_in_text
 from peninsula.grader.site import kit_wheel
 
 ROOT = Path(__file__).parents[1]
 KEY = Course(ROOT).key_file  # the key of this repository's course
+ASSIGNMENTS = assignments(KEY)  # the course's registry, beside its key
 BIN = Path(sys.executable).parent
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STUDENT_KERNEL = "peninsula-student"
@@ -60,7 +61,7 @@ def student_folder(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "course", course / "course")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    for assignment in PARTS:
+    for assignment in ASSIGNMENTS:
         subprocess.run([BIN / "nbgrader", "generate_assignment", assignment], cwd=course, env=env, check=True,
                        capture_output=True)  # fmt: skip
     student = tmp_path_factory.mktemp("student")
@@ -108,7 +109,7 @@ def test_each_lesson_runs_on_the_student_install(student_env, student_folder, le
     assert f"FROM {Path(student_env.get_kernel_spec(STUDENT_KERNEL).argv[0]).parents[1]}" in outputs(ran)
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_format_check_runs_with_answers_filled_in(student_env, student_folder, assignment):
     path = student_folder / "assignments" / assignment / f"{assignment}.ipynb"
     notebook = json.loads(path.read_text())

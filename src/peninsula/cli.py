@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         "debrief",
     ):
         command = commands.choices[name]
-        command.add_argument("assignment", help="who_must_act or comparing_positions")
+        command.add_argument("assignment", help="an assignment's id, as in course/assignments.yaml")
     commands.choices["release"].add_argument(
         "--lms-zip", action="store_true", help="write a zip for an LMS instead of using the exchange"
     )

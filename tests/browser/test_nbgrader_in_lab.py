@@ -7,12 +7,16 @@ nbgrader config: generating and releasing there leaves the developer's gradebook
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
-from peninsula.grader.key import PARTS
+from peninsula.grader.course import Course
+from peninsula.grader.key import assignments
 
-ASSIGNMENTS = tuple(PARTS)  # who_must_act, comparing_positions
+# who_must_act, comparing_positions: the course's registry, beside its key
+ASSIGNMENTS = tuple(assignments(Course(Path(__file__).parents[2]).key_file))
 NBGRADER_WAIT = 90_000  # ms: every nbgrader command costs about 4 s to start on these 2 cores, plus its work
 # A few answers typed into the release's answer cell: one right-looking, one misspelt, the rest blank.
 TYPED = {"\nR02:\n": "\nR02: South Korea, Japan\n", "\nR03:\n": "\nR03: Soth Korea\n"}  # plain lines

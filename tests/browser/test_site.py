@@ -33,11 +33,12 @@ from test_lessons_in_lab import (
     count_calls,
 )
 
-from peninsula.grader.course import PipelineError
-from peninsula.grader.key import PARTS
+from peninsula.grader.course import Course, PipelineError
+from peninsula.grader.key import assignments
 from peninsula.grader.site import KERNEL_PLUGIN, build_site, check_site
 
 ROOT = Path(__file__).parents[2]
+ASSIGNMENTS = assignments(Course(ROOT).key_file)  # the course's registry, beside its key
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # Chromium's own background calls do not come from the page; this keeps them off the network too.
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
@@ -150,7 +151,7 @@ def test_each_lesson_runs_in_the_browser(site_page, lesson):
     site_page.assert_no_error_outputs()
 
 
-@pytest.mark.parametrize("assignment", PARTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_a_released_assignment_runs_its_format_check(site_page, assignment):
     site_page.open(f"assignments/{assignment}/{assignment}.ipynb")
     site_page.run_all_and_wait()

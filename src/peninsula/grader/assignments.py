@@ -1,7 +1,8 @@
 """`peninsula build-assignments`: write the nbgrader source notebooks of the graded assignments.
 
-The items come from the instructor-only answer key, but only their public parts reach what students
-get: ids, the quotes and paragraph ids of recommendations, and the prompts written for Assignment 2
+Each notebook is laid out as the course's registry (`assignments.yaml`, `peninsula.grader.registry`)
+says, with the items of the key beside it. Only the items' public parts reach what students get: ids,
+the quotes and paragraph ids of recommendations, and the prompts written for Assignment 2
 (statements, actions, claims, issue names). The model answers sit only in the answer cell's solution
 region, which `nbgrader generate_assignment` strips (and `peninsula release` checks for leaks).
 The hidden test cells hold no code: the grader writes their scores (`peninsula.grader.autograde`).
@@ -11,32 +12,23 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 from peninsula.answers import MAGIC_LINE, PLAN_BRANCHES, authors, compact_ids
-from peninsula.codebook import NOT_ADDRESSED, load_codebook
+from peninsula.codebook import load_codebook
 from peninsula.grader.course import Course
-from peninsula.grader.key import PARTS, Item, load_answer_key, load_items, load_key_positions, model_answers
+from peninsula.grader.key import (
+    Item,
+    assignments,
+    load_answer_key,
+    load_items,
+    load_key_positions,
+    model_answers,
+)
+from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX, Assignment, Cell, Part, RegistryError
 
 WIDTH = 100
-DISCUSSION_POINTS = 5
-ESSAY_POINTS = 6
-PART_TITLES = {
-    "trivedi": "the Trivedi recommendations",
-    "cronin": "the Cronin recommendations",
-    "attributions": "Part 1, who wrote it",
-    "stances": "Part 2, stances",
-    "plan_b": "Part 3, Cronin's conditional plan",
-    "evidence": "Part 4, evidence",
-}
-PART_INSTRUCTIONS = {
-    "trivedi": "Trivedi, PacNet #28 (April 2018). Type the actor(s) who must act.",
-    "cronin": "Cronin, Foreign Policy (14 January 2019). Type the actor(s) who must act.",
-    "attributions": "Part 1. Who makes this point? Type Trivedi or Cronin.",
-    "stances": f"Part 2. Stance on the proposition: a whole number from -2 to 2, or {NOT_ADDRESSED}.",
-    "plan_b": "Part 3. When does Cronin recommend this? success, unproductive or neither.",
-    "evidence": "Part 4. One paragraph id that supports the claim, such as T6 or C17.",
-}
 
 
 def notebook_path(assignment: str, source: Path) -> Path:
@@ -77,14 +69,14 @@ def _plain(value: object) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
-def _answer_cell(assignment: str, items: list[Item], key_file: Path) -> dict:
+def _answer_cell(assignment: Assignment, items: list[Item], key_file: Path) -> dict:
     """The answer cell: `%%answers`, then one `ID:` line per item under its prompt, as plain lines.
     The model answers sit in the solution region, which the release strips."""
-    model = model_answers(assignment, key_file)
-    lines = [MAGIC_LINE, *ANSWERS_PREAMBLE[assignment].strip("\n").split("\n")]
-    for part in PARTS[assignment]:
-        lines += [f"# ---- {PART_INSTRUCTIONS[part]}"]
-        for item in (i for i in items if i.part == part):
+    model = model_answers(assignment.id, key_file)
+    lines = [MAGIC_LINE, *(assignment.preamble + HOW_TO_TYPE).strip("\n").split("\n")]
+    for part in assignment.parts:
+        lines += [f"# ---- {part.instructions}"]
+        for item in (i for i in items if i.part == part.id):
             shown = f"{item.where}: “{item.prompt}”" if item.where else item.prompt
             lines += [*_comment(shown, "# ", "#     "), f"{item.id}:"]
     lines += [
@@ -99,16 +91,6 @@ HOW_TO_TYPE = (
     "# One answer per line, after its id and the colon. No quotes or commas at the end are needed.\n"
     "# Lines that start with # are notes for you; the grader does not read them. Keep every id.\n"
 )
-ANSWERS_PREAMBLE = {
-    "who_must_act": (
-        "# Type after each id who must carry out the recommendation, like this:  Rxx: US, South Korea\n"
-        "# Several actors: separate them with commas. Codes, names or aliases from the table, any case.\n"
-        + HOW_TO_TYPE
-    ),
-    "comparing_positions": "# Type each answer after its id, like this:  Axx: Trivedi  or  Sxx: -1\n"
-    + HOW_TO_TYPE,
-}
-
 
 def _setup_cell(items: list[Item]) -> dict:
     # Read-only: it must run before the answer cell, whose first line needs the magic it registers.
@@ -127,16 +109,16 @@ def _check_cell(items: list[Item]) -> dict:
         "from peninsula.answers import check_format  # the format only, never whether an answer is right\n\n"
         f'check_format(expected="{compact_ids([item.id for item in items])}")'
     )
-    return _cell("code", "format_check", source, grade=True, locked=True, points=0)
+    return _cell("code", FORMAT_CHECK_ID, source, grade=True, locked=True, points=0)
 
 
-def _hidden_cell(assignment: str, part: str, points: int) -> dict:
+def _hidden_cell(part: Part, points: int) -> dict:
     source = f"""
-# {PART_TITLES[part][0].upper()}{PART_TITLES[part][1:]} ({points} points). When your work is graded, the
+# {part.title[0].upper()}{part.title[1:]} ({points} points). When your work is graded, the
 # grader reads the text of your answer cell and writes your score and a verdict for each item here.
 # Running this cell does nothing, and nothing your notebook prints or computes changes the score.
 """
-    return _cell("code", f"hidden_{part}", source, grade=True, locked=True, points=points)
+    return _cell("code", HIDDEN_PREFIX + part.id, source, grade=True, locked=True, points=points)
 
 
 def _points(items: list[Item], part: str) -> int:
@@ -150,7 +132,7 @@ def _manual_answer(cell_id: str, points: int) -> dict:
     return _cell("markdown", cell_id, note, grade=True, solution=True, points=points)
 
 
-# ------------------------------------------------------------------ the two notebooks
+# ------------------------------------------------------------------ what a layout's texts may use
 
 
 def _actor_table() -> str:
@@ -174,61 +156,6 @@ not need it, the page reads fine as it is.
 """.strip()
 
 
-def _who_must_act_cells(items: list[Item], key_file: Path) -> list[dict]:
-    discussion = [r for r in load_answer_key(key_file) if not r.autograde and not r.worked_example]
-    discussion_list = "\n".join(f"- **{r.id}** ({r.paragraph}): “{r.quote}”" for r in discussion)
-    total = len(items)
-    return [
-        _read_only("intro", f"""
-# Assignment 1: Who must act?
-
-Both commentaries are full of advice. For each of the {total} recommendations below, decide **who has
-to carry it out**: not who is named, addressed or helped, but who must act for it to happen (the
-codebook's rules, lesson 2). Read the paragraph each one comes from in `source_texts/` first.
-
-**How to answer.** In the answer cell, type the actor(s) after each id and its colon, like
-`Rxx: Japan` or `Rxx: US, South Korea` (Rxx stands for the id): no quotes needed. Use the codes,
-names or aliases below, in any case. Running the answer cell checks what you typed at once, and so
-does the format check under it: it lists anything it cannot read ("no answer yet", a misspelt
-name). It does not tell you whether you are right.
-
-{_actor_table()}
-
-**How it is graded.** Each recommendation is worth one point. You earn the overlap between your set
-of actors and the best accepted answer: the number of actors in both, divided by the number in
-either. An exact answer earns 1; "US" where the answer is "US and South Korea" earns 1/2; an empty
-answer or a name that is not recognised earns nothing. The last question is graded by hand.
-
-The widgets from the lessons can help you explore the texts, but only what you type in the answer
-cell counts: save the notebook after typing.
-
-{BEFORE_YOU_SUBMIT}
-"""),
-        _setup_cell(items),
-        _answer_cell("who_must_act", items, key_file),
-        _check_cell(items),
-        *(_hidden_cell("who_must_act", part, _points(items, part)) for part in PARTS["who_must_act"]),
-        _question("discussion_question", f"""
-## A hard case ({DISCUSSION_POINTS} points, graded by hand)
-
-These recommendations are left out of the automatic grading because they can be read more than one
-way. Pick **one**, say who must act, and argue for your reading in 150 to 250 words.
-
-{discussion_list}
-
-**Rubric.**
-
-| points | what earns them |
-| --- | --- |
-| 1 | Names the item and quotes the words your reading depends on. |
-| 2 | Says who must act and tells the actor apart from the target, the beneficiary and whoever is addressed. |
-| 1 | Argues from the text: the grammar (voice, subject), the paragraph around it, the codebook's rules. |
-| 1 | States the strongest other reading and explains why yours is better, or why the text cannot settle it. |
-"""),
-        _manual_answer("discussion", DISCUSSION_POINTS),
-    ]
-
-
 def _issue_table(key_file: Path) -> str:
     codebook = load_codebook()
     issues = dict.fromkeys(issue for issue, _ in load_key_positions(key_file))
@@ -237,71 +164,83 @@ def _issue_table(key_file: Path) -> str:
     return "| issue | proposition |\n| --- | --- |\n" + "\n".join(rows) + "\n\n" + scale
 
 
-def _comparing_positions_cells(items: list[Item], key_file: Path) -> list[dict]:
-    branches = "\n".join(f'- `"{word}"`: {meaning}' for word, meaning in PLAN_BRANCHES.items())
-    return [
-        _read_only("intro", f"""
-# Assignment 2: Comparing positions
+def _discussion_list(key_file: Path) -> str:
+    discussion = [r for r in load_answer_key(key_file) if not r.autograde and not r.worked_example]
+    return "\n".join(f"- **{r.id}** ({r.paragraph}): “{r.quote}”" for r in discussion)
 
-{authors()["trivedi"]} wrote in April 2018, before the first inter-Korean summit of that year;
-{authors()["cronin"]} wrote on 14 January 2019, after the Singapore summit and with a second Trump–Kim
-summit in view. This assignment compares what each of them argues.
 
-**Part 1.** Each statement paraphrases a point made in one of the texts. Decide whose point it is.
+def _plan_branches() -> str:
+    return "\n".join(f'- `"{word}"`: {meaning}' for word, meaning in PLAN_BRANCHES.items())
 
-**Part 2.** Place each author on each issue below, on the codebook's scale. One step away from
-the accepted stance earns half the point.
 
-{_issue_table(key_file)}
+class _Values(dict):
+    """The {names} a layout's text may use, each computed only when a text uses it."""
 
-**Part 3.** Cronin's plan has two branches. For each action, say when he recommends it:
+    def __init__(self, builders: dict[str, Callable[[], object]], where: str) -> None:
+        super().__init__()
+        self.builders, self.where = builders, where
 
-{branches}
+    def __missing__(self, name: str) -> object:
+        if name not in self.builders:
+            raise RegistryError(f"{self.where}: {{{name}}} is not a value a text can use; "
+                                f"it can use {', '.join(sorted(self.builders))}")  # fmt: skip
+        self[name] = self.builders[name]()
+        return self[name]
 
-**Part 4.** For each claim, give the id of a paragraph that supports it. Any paragraph that
-supports the claim earns the point.
+    def fill(self, cell: Cell) -> str:
+        """The cell's text with its {names} filled in."""
+        try:
+            return cell.text.format_map(self)
+        except RegistryError:
+            raise
+        except (ValueError, LookupError, AttributeError, TypeError) as error:  # {x, {authors[nobody]}
+            where = f"{self.where}, cell {cell.id!r}"
+            raise RegistryError(f"{where}: {error!r} (a brace is written {{{{ or }}}})") from error
 
-Every item is worth one point. Type each answer in the answer cell after its id and colon, with
-no quotes, like `Axx: Trivedi`, `Sxx: -1`, `Sxx: not addressed`, `Pxx: success`, `Exx: T6` (xx
-stands for the id's number). Running the answer cell checks what you typed, and so does the format
-check under it: it lists anything it cannot read, but never says whether an answer is right. You
-may explore the texts with the lessons' widgets, but only what you type in the answer cell counts
-(widget settings are not saved with your answers), so save the notebook after typing.
 
-{BEFORE_YOU_SUBMIT}
-"""),
-        _setup_cell(items),
-        _answer_cell("comparing_positions", items, key_file),
-        _check_cell(items),
-        *(
-            _hidden_cell("comparing_positions", part, _points(items, part))
-            for part in PARTS["comparing_positions"]
-        ),
-        _question("essay_question", f"""
-## Essay ({ESSAY_POINTS} points, graded by hand)
+def _values(assignment: Assignment, items: list[Item], key_file: Path) -> _Values:
+    builders: dict[str, Callable[[], object]] = {
+        "items": lambda: len(items),
+        "before_you_submit": lambda: BEFORE_YOU_SUBMIT,
+        "actor_table": _actor_table,
+        "issue_table": lambda: _issue_table(key_file),
+        "plan_branches": _plan_branches,
+        "discussion_list": lambda: _discussion_list(key_file),
+        "authors": authors,
+    }
+    return _Values(builders, f"assignments.yaml, assignment {assignment.id!r}")
 
-Nine months separate the two commentaries. In 300 to 400 words, explain why Trivedi and Cronin
-weigh **alliance management** and **diplomacy with North Korea** differently. Cite paragraph ids
-for your evidence, e.g. (T5) or (C17).
 
-**Rubric.**
+# ------------------------------------------------------------------ the notebooks
 
-| points | what earns them |
-| --- | --- |
-| 2 | Places each text in its moment with details from the texts (what has and has not happened yet). |
-| 2 | Compares how each author treats alliance management, with at least one paragraph id for each. |
-| 1 | Compares the weight each gives to diplomacy and summits, with evidence. |
-| 1 | Explains the difference (events between the texts, what each author fears most), in clear prose. |
-"""),
-        _manual_answer("essay", ESSAY_POINTS),
-    ]
+
+def _cells(layout_cell: Cell, assignment: Assignment, items: list[Item], key_file: Path) -> list[dict]:
+    """The notebook cells one entry of the registry's layout stands for."""
+    values = _values(assignment, items, key_file)
+    match layout_cell.kind:
+        case "markdown":
+            return [_read_only(layout_cell.id, values.fill(layout_cell))]
+        case "setup":
+            return [_setup_cell(items)]
+        case "answers":
+            return [_answer_cell(assignment, items, key_file)]
+        case "format_check":
+            return [_check_cell(items)]
+        case "hidden":
+            return [_hidden_cell(part, _points(items, part.id)) for part in assignment.parts]
+        case "hand_graded":
+            values["points"] = layout_cell.points
+            question = _question(f"{layout_cell.id}_question", values.fill(layout_cell))
+            return [question, _manual_answer(layout_cell.id, layout_cell.points)]
+    raise RegistryError(f"assignment {assignment.id!r}: no layout cell {layout_cell.kind!r}")
 
 
 def build_notebook(assignment: str, key_file: Path) -> dict:
-    """The nbgrader source notebook of an assignment, from the key in `key_file`, as a JSON-ready dict."""
+    """The nbgrader source notebook of an assignment, from the registry and key in `key_file`'s folder,
+    as a JSON-ready dict."""
+    registered = assignments(key_file)[assignment]
     items = load_items(assignment, key_file=key_file)
-    cells_of = _who_must_act_cells if assignment == "who_must_act" else _comparing_positions_cells
-    cells = cells_of(items, key_file)
+    cells = [cell for entry in registered.layout for cell in _cells(entry, registered, items, key_file)]
     return {
         "cells": cells,
         "metadata": {
@@ -318,9 +257,10 @@ def notebook_text(notebook: dict) -> str:
 
 
 def write_assignments(course: Course) -> list[Path]:
-    """Write every assignment's source notebook into the course's source folder, from its key."""
+    """Write every assignment's source notebook into the course's source folder, from its registry
+    and key."""
     written = []
-    for assignment in PARTS:
+    for assignment in assignments(course.key_file):
         path = notebook_path(assignment, course.source)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(notebook_text(build_notebook(assignment, course.key_file)), encoding="utf-8")

@@ -30,7 +30,8 @@ from traitlets import Bool
 from peninsula.answer_cell import answer_cell_source
 from peninsula.answers import AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import Course, course_of
-from peninsula.grader.execution import FORMAT_CHECK_ID, HIDDEN_PREFIX, NOTES, ExecuteWhereNeeded
+from peninsula.grader.execution import NOTES, ExecuteWhereNeeded
+from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX, load_assignments
 from peninsula.grader.sanitize import MakeInert
 
 RESTORED_LOG = "Peninsula restored deleted cell(s)"
@@ -47,10 +48,8 @@ class ScoreAnswers(NbGraderPreprocessor):
     enabled = Bool(True)  # nbconvert's default is False, which would skip this step silently
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        from peninsula.grader.key import PARTS
-
         assignment = resources["nbgrader"]["assignment"]
-        if assignment not in PARTS:
+        if assignment not in load_assignments(self.course.assignments_file):
             return nb, resources
         self.course.use_texts()
         source = answer_cell_source(nb.cells)
@@ -63,7 +62,7 @@ class ScoreAnswers(NbGraderPreprocessor):
         return nb, resources
 
     def _outputs(self, assignment: str, meta: dict, cell: AnswerCell) -> list:
-        from peninsula.grader.key import PARTS, load_items
+        from peninsula.grader.key import load_items
 
         grade_id = meta.get("grade_id", "")
         points = float(meta.get("points") or 0)
@@ -74,7 +73,7 @@ class ScoreAnswers(NbGraderPreprocessor):
                 problems = cell_problems(cell, expected)
                 lines = [f"{len(problems)} thing(s) to fix:", *problems] if problems else ["Format OK."]
                 return [_stdout(lines)]
-            if not grade_id.startswith(HIDDEN_PREFIX) or part not in PARTS[assignment]:
+            if grade_id not in load_assignments(self.course.assignments_file)[assignment].graded_from_text:
                 return _scored(["This cell is not one the grader scores."], 0.0)
             return self._score(assignment, part, points, cell)
         except Exception as error:  # a broken key costs this cell a message, never the batch

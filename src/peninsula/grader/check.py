@@ -1,4 +1,5 @@
-"""`peninsula check`: validate the texts, codebook, positions, worked examples and answer key.
+"""`peninsula check`: validate the texts, codebook, positions, worked examples, answer key and the
+assignments registry beside it (every section of the key an assignment reads is checked).
 
 Every problem names the file and the item, so a typo in a data file is quick to find. Every data
 file is also checked for keys its reader does not know: a misspelt field would otherwise be ignored
@@ -15,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from peninsula.codebook import CODEBOOK_FILE, NOT_ADDRESSED, Codebook, load_codebook
+from peninsula.grader.registry import RegistryError, assignments_beside, load_assignments
 from peninsula.paths import PACKAGE_DATA
 from peninsula.positions import POSITIONS_FILE, read_position_records
 from peninsula.recommendations import FIELDS, WORKED_EXAMPLES_FILE, read_records
@@ -66,8 +68,12 @@ def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> l
     except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
         return [Problem(files.codebook, "codebook", f"cannot be read: {error}")]
     problems = check_keys(files) + check_codebook(codebook) + check_lesson_data(files)
-    recommendation_files = [files.worked_examples, *([files.key] if files.key else [])]
-    problems += check_recommendations(recommendation_files, corpus, codebook)
+    recommendation_sources = [(files.worked_examples, "recommendations")]
+    if files.key:
+        problems += check_registry(files.key)
+        sections = key_sections(files.key).items()
+        recommendation_sources += [(files.key, s) for s, family in sections if family == "recommendations"]
+    problems += check_recommendations(recommendation_sources, corpus, codebook)
     position_files = [files.positions, *([files.key] if files.key else [])]
     problems += check_positions(position_files, corpus, codebook)
     if files.key:
@@ -75,7 +81,7 @@ def check_all(files: DataFiles = DataFiles(), corpus: Corpus | None = None) -> l
     return problems
 
 
-# Assignment 2's sections of the key: which fields each item needs, and its anchor.
+# Assignment 2's item families: which fields each item needs, and its anchor.
 ASSIGNMENT_SECTIONS = {
     "attributions": ("statement", "author", "paragraph", "quote"),
     "plan_b": ("action", "condition", "paragraph", "quote"),
@@ -114,7 +120,7 @@ KNOWN_KEYS: dict[str, dict] = {
         "attributions": Each(dict.fromkeys(("id", *ASSIGNMENT_SECTIONS["attributions"]))),
         "plan_b": Each(dict.fromkeys(("id", *ASSIGNMENT_SECTIONS["plan_b"]))),
         "evidence": Each(dict.fromkeys(("id", *ASSIGNMENT_SECTIONS["evidence"]))),
-    },
+    },  # and each further section the registry names, in the shape of its family's
     "timeline.yaml": {
         "events": Each(dict.fromkeys(EVENT_FIELDS)),
         "publication_windows": Each(PUBLICATION_WINDOW),
@@ -124,6 +130,37 @@ KNOWN_KEYS: dict[str, dict] = {
         "lessons": Each(Each({"id": ANY, "prompt": ANY, "choices": Each(dict.fromkeys(CHOICE_FIELDS))})),
     },
 }
+
+
+#: The key's own sections, by the item family (peninsula.grader.registry.FAMILIES) each one holds.
+KEY_SECTIONS = {"recommendations": "recommendations", "positions": "stances", "attributions": "attributions",
+                "plan_b": "plan_b", "evidence": "evidence"}  # fmt: skip
+
+
+def key_sections(key: Path) -> dict[str, str]:
+    """Each section of the key with graded items or positions, and its item family: the key's own,
+    and those the course's assignments read (the registry beside the key)."""
+    try:
+        registry = load_assignments(assignments_beside(key))
+    except RegistryError:
+        registry = {}  # check_registry reports it
+    return KEY_SECTIONS | {part.section: part.family for a in registry.values() for part in a.parts}
+
+
+def check_registry(key: Path) -> list[Problem]:
+    """The assignments registry beside the key, if it cannot be read."""
+    try:
+        load_assignments(assignments_beside(key))
+    except RegistryError as error:
+        registry = assignments_beside(key)
+        return [Problem(registry, "file", str(error).removeprefix(f"{registry}: "))]
+    return []
+
+
+def _key_shape(key: Path) -> dict:
+    own = KNOWN_KEYS["answer_key.yaml"]
+    family_shapes = {family: own[section] for section, family in KEY_SECTIONS.items()}
+    return own | {section: family_shapes[family] for section, family in key_sections(key).items()}
 
 
 def check_keys(files: DataFiles) -> list[Problem]:
@@ -136,7 +173,8 @@ def check_keys(files: DataFiles) -> list[Problem]:
             data = read_yaml(path)
         except (OSError, yaml.YAMLError):
             continue  # the file's own check reports that it cannot be read
-        shape = KNOWN_KEYS.get(path.name) or KNOWN_KEYS["answer_key.yaml"]  # a key may have any name
+        # A key may have any name.
+        shape = _key_shape(path) if path == files.key else KNOWN_KEYS.get(path.name) or _key_shape(path)
         problems += [Problem(path, item, message) for item, message in unknown_keys(data, shape)]
     return problems
 
@@ -209,12 +247,14 @@ def check_lesson_data(files: DataFiles) -> list[Problem]:
     return problems
 
 
-def check_recommendations(paths: list[Path], corpus: Corpus, codebook: Codebook) -> list[Problem]:
+def check_recommendations(sources: list[tuple[Path, str]], corpus: Corpus,
+                          codebook: Codebook) -> list[Problem]:  # fmt: skip
+    """The recommendations in each (file, section) of `sources`."""
     problems: list[Problem] = []
     first_seen: dict[str, Path] = {}
     quotes: dict[tuple[str, str], str] = {}
-    for path in paths:
-        for index, record in enumerate(read_records(path, "recommendations")):
+    for path, section in sources:
+        for index, record in enumerate(read_records(path, section)):
             item = f"item #{index + 1}"
             if isinstance(record, dict):
                 item = str(record.get("id", item))
@@ -298,8 +338,9 @@ def check_assignment_items(path: Path, corpus: Corpus) -> list[Problem]:
 
     problems: list[Problem] = []
     seen: set[str] = set()
-    for section, fields in ASSIGNMENT_SECTIONS.items():
-        for index, record in enumerate(read_records(path, section)):
+    for section, family in key_sections(path).items():
+        fields = ASSIGNMENT_SECTIONS.get(family, ())
+        for index, record in enumerate(read_records(path, section) if fields else ()):
             item = str(record.get("id", f"{section} #{index + 1}"))
 
             def report(message: str, item: str = item) -> None:
@@ -312,13 +353,13 @@ def check_assignment_items(path: Path, corpus: Corpus) -> list[Problem]:
             if missing:
                 report(f"missing field(s): {', '.join(missing)}")
                 continue
-            if section == "attributions" and record["author"] not in TEXT_PREFIXES:
+            if family == "attributions" and record["author"] not in TEXT_PREFIXES:
                 report(f"author {record['author']!r} is not one of {', '.join(TEXT_PREFIXES)}")
                 continue
-            if section == "plan_b" and record["condition"] not in PLAN_BRANCHES:
+            if family == "plan_b" and record["condition"] not in PLAN_BRANCHES:
                 report(f"condition {record['condition']!r} is not one of {', '.join(PLAN_BRANCHES)}")
             if "quote" in fields:
-                text_id = record["author"] if section == "attributions" else "cronin"
+                text_id = record["author"] if family == "attributions" else "cronin"
                 check_anchor(text_id, record["paragraph"], record["quote"], corpus, report)
             for paragraph_id in record.get("accepted") or []:
                 try:

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peninsula.grader.registry import assignments_beside
 from peninsula.paths import TEXTS_ENV, texts_dir
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -79,6 +80,11 @@ class Course:
     def key_file(self) -> Path:
         """The instructor-only answer key, beside the assignments' sources."""
         return self.source / KEY_FILE
+
+    @property
+    def assignments_file(self) -> Path:
+        """The registry of the course's assignments (`peninsula.grader.registry`), beside the key."""
+        return assignments_beside(self.key_file)
 
     def folder(self, kind: str, *parts: str) -> Path:
         return self.root.joinpath(kind, *parts)

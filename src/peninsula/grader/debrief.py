@@ -133,10 +133,14 @@ def _item_html(course: Course, item, data) -> str:
 def _anchor(course: Course, item) -> tuple[str, str]:
     """(paragraph id, quote) for an item that has them in the key."""
 
+    from peninsula.grader.key import assignments
+    from peninsula.grader.registry import anchored_sections
+
     if item.where:
         return item.where, item.prompt
     key = read_yaml(course.key_file) or {}
-    for record in (r for part in ("attributions", "plan_b") for r in key.get(part) or ()):
+    sections = anchored_sections(assignments(course.key_file))
+    for record in (r for section in sections for r in key.get(section) or ()):
         if record.get("id") == item.id and record.get("quote"):
             return str(record.get("paragraph", "")), f"{record['quote']}"
     return "", ""

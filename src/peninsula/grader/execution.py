@@ -17,30 +17,28 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
-from peninsula.grader.course import course_of
+from peninsula.grader.course import Course, course_of
+from peninsula.grader.registry import load_assignments
 
-FORMAT_CHECK_ID = "format_check"
-HIDDEN_PREFIX = "hidden_"
 #: How an assignment was graded, as the status table and the graded notebook's notes say it.
 TEXT_ONLY = "from the answer cells' text; no student code ran"
 SANDBOX = "by running each notebook in the bubblewrap sandbox"
 NOTES = "peninsula"  # the graded notebook's metadata key for what grading did (see autograde.KeepFirstCopy)
 
 
-def scored_from_text(assignment: str) -> set[str]:
-    """The grade ids the kit scores from the answer cell's text in this assignment."""
-    from peninsula.grader.key import PARTS
+def scored_from_text(course: Course, assignment: str) -> frozenset[str]:
+    """The grade ids the kit scores from the answer cell's text in this assignment (its registry's)."""
+    registered = load_assignments(course.assignments_file).get(assignment)
+    return registered.graded_from_text if registered else frozenset()
 
-    return {FORMAT_CHECK_ID, *(HIDDEN_PREFIX + part for part in PARTS.get(assignment, ()))}
 
-
-def cells_needing_a_kernel(source: Path, assignment: str) -> list[str]:
-    """The source's autograded code cells that only running the notebook can score. A source that is
-    missing or unreadable counts as needing a kernel: nbgrader's own behaviour is the safe default."""
+def cells_needing_a_kernel(source: Path, text_scored: frozenset[str]) -> list[str]:
+    """The source's autograded code cells that only running the notebook can score (those not in
+    `text_scored`). A source that is missing or unreadable counts as needing a kernel: nbgrader's own
+    behaviour is the safe default."""
     notebooks = sorted(source.glob("*.ipynb"))
     if not notebooks:
         return [f"(no source notebooks in {source})"]
-    text_scored = scored_from_text(assignment)
     needing = []
     for path in notebooks:
         try:
@@ -53,11 +51,6 @@ def cells_needing_a_kernel(source: Path, assignment: str) -> list[str]:
             if graded_code and meta.get("grade_id") not in text_scored:
                 needing.append(f"{path.stem}:{meta.get('grade_id')}")
     return needing
-
-
-def source_folder(config, assignment: str) -> Path:
-    """The assignment's folder of source notebooks in the course nbgrader works on."""
-    return course_of(config).source / assignment
 
 
 class ExecuteWhereNeeded(Execute):
@@ -74,8 +67,9 @@ class ExecuteWhereNeeded(Execute):
         """How this assignment's submissions are graded: TEXT_ONLY or SANDBOX."""
         if self.run_every_notebook:
             return SANDBOX
-        source = source_folder(self.config, assignment)
-        return SANDBOX if cells_needing_a_kernel(source, assignment) else TEXT_ONLY
+        course = course_of(self.config)
+        needing = cells_needing_a_kernel(course.source / assignment, scored_from_text(course, assignment))
+        return SANDBOX if needing else TEXT_ONLY
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         how = self.how(resources["nbgrader"]["assignment"])

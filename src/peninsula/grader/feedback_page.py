@@ -14,6 +14,7 @@ plugin and request.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from jinja2 import BytecodeCache
@@ -23,8 +24,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
-from peninsula.grader.assignments import PART_TITLES
-from peninsula.grader.autograde import HIDDEN_PREFIX
+from peninsula.grader.registry import HIDDEN_PREFIX
 from peninsula.grader.sanitize import bound_page, make_inert
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +32,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # too (and no conf.json: nbgrader's says what it builds on), and the kit names its own file.
 TEMPLATE_FILE = "peninsula_feedback.html.j2"
 STYLESHEET = TEMPLATES / "feedback" / "peninsula.css"
+# A hidden cell's first line names its part, as the registry titles it: "# Part 2, stances (12 points)"
+PART_TITLE = re.compile(r"# (.+?) \(\d+ points?\)")
 
 
 class InertFeedback(NbGraderPreprocessor):
@@ -93,8 +95,9 @@ def feedback_title(cell: dict) -> str:
     """A graded cell's name on the feedback page: its part ("The Trivedi recommendations"), or what is
     graded by hand ("Discussion, graded by hand")."""
     grade_id = cell["metadata"]["nbgrader"]["grade_id"]
-    part = PART_TITLES.get(grade_id.removeprefix(HIDDEN_PREFIX))
-    if grade_id.startswith(HIDDEN_PREFIX) and part:
-        return part[0].upper() + part[1:]
+    # nbgrader restores a graded cell's source from the instructor's notebook: no student wrote the title.
+    part = PART_TITLE.match(cell["source"]) if grade_id.startswith(HIDDEN_PREFIX) else None
+    if part:
+        return part[1]
     name = grade_id.replace("_", " ").capitalize()
     return f"{name}, graded by hand" if cell["cell_type"] == "markdown" else name

@@ -14,16 +14,10 @@ from pathlib import Path
 
 from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
+from peninsula.grader.registry import FAMILIES, Assignment, Part, assignments_beside, load_assignments
 from peninsula.positions import Position, load_positions
 from peninsula.recommendations import Recommendation, read_records
 from peninsula.yaml_files import read_yaml
-
-#: The parts of each assignment; each part is one hidden test cell.
-PARTS: dict[str, tuple[str, ...]] = {
-    "who_must_act": ("trivedi", "cronin"),
-    "comparing_positions": ("attributions", "stances", "plan_b", "evidence"),
-}
-# libyaml's safe loader (in PyYAML's wheels) parses the key about 7x faster than the pure-Python one.
 
 
 @dataclass(frozen=True)
@@ -53,46 +47,67 @@ def load_key_positions(path: Path) -> dict[tuple[str, str], Position]:
     return load_positions(_existing(path))
 
 
+def assignments(key_file: Path) -> dict[str, Assignment]:
+    """The course's assignments: the registry beside its key."""
+    return load_assignments(assignments_beside(key_file))
+
+
 def load_items(assignment: str, part: str | None = None, *, key_file: Path) -> list[Item]:
     """The graded items of an assignment (or of one part)."""
-    if assignment not in PARTS:
-        raise KeyError(f"{assignment!r} is not an assignment; choose from {', '.join(PARTS)}")
-    items = _items(assignment, _existing(key_file))
+    registry = assignments(key_file)
+    if assignment not in registry:
+        raise KeyError(f"{assignment!r} is not an assignment; choose from {', '.join(registry)}")
+    items = _items(registry[assignment], _existing(key_file))
     return [item for item in items if part is None or item.part == part]
 
 
 @functools.cache
-def _items(assignment: str, path: Path) -> tuple[Item, ...]:
+def _items(assignment: Assignment, path: Path) -> tuple[Item, ...]:
     key = read_yaml(path) or {}
-    return tuple(_who_must_act(key) if assignment == "who_must_act" else _comparing_positions(key))
+    items = tuple(item for part in assignment.parts for item in FAMILY_READERS[part.family](key, part))
+    parts = {part.id: part for part in assignment.parts}
+    for item in items:
+        part = parts[item.part]
+        if not item.id.startswith(FAMILIES[part.family]):  # the answer's reader goes by the id's letter
+            raise ValueError(f"{path}: {item.id} (section {part.section}) must start with "
+                             f"{FAMILIES[part.family]}, the letter of {part.family} items")  # fmt: skip
+    return items
 
 
-def _who_must_act(key: dict) -> list[Item]:
-    recommendations = [Recommendation.from_record(r) for r in key.get("recommendations") or ()]
+def _recommendations(key: dict, part: Part) -> list[Item]:
+    recommendations = [Recommendation.from_record(r) for r in key.get(part.section) or ()]
     return [
-        Item(r.id, r.text, " ".join(r.quote.split()), r.paragraph, r.full_credit_sets)
+        Item(r.id, part.id, " ".join(r.quote.split()), r.paragraph, r.full_credit_sets)
         for r in recommendations
-        if r.autograde
+        if r.autograde and part.text in (None, r.text)
     ]
 
 
-def _comparing_positions(key: dict) -> list[Item]:
+def _stances(key: dict, part: Part) -> list[Item]:
     names = load_codebook().issues
     stances = [
         (f"{authors()[text_id]} · {names[issue].name}", (record["stance"], *(record.get("accepted") or ())))
-        for issue, by_text in (key.get("positions") or {}).items()
+        for issue, by_text in (key.get(part.section) or {}).items()
         for text_id, record in by_text.items()
     ]
-    return [
-        *_section(key, "attributions", "statement", lambda r: (r["author"],)),
-        *(Item(f"S{n:02d}", "stances", label, None, full) for n, (label, full) in enumerate(stances, 1)),
-        *_section(key, "plan_b", "action", lambda r: (r["condition"],)),
-        *_section(key, "evidence", "claim", lambda r: tuple(r["accepted"])),
-    ]
+    return [Item(f"S{n:02d}", part.id, label, None, full) for n, (label, full) in enumerate(stances, 1)]
 
 
-def _section(key: dict, part: str, prompt: str, full_credit: Callable[[dict], tuple]) -> list[Item]:
-    return [Item(r["id"], part, r[prompt], None, full_credit(r)) for r in key.get(part) or ()]
+def _section(prompt: str, full_credit: Callable[[dict], tuple]) -> Callable[[dict, Part], list[Item]]:
+    def read(key: dict, part: Part) -> list[Item]:
+        return [Item(r["id"], part.id, r[prompt], None, full_credit(r)) for r in key.get(part.section) or ()]
+
+    return read
+
+
+#: How each item family (registry.FAMILIES) is read from its section of the key.
+FAMILY_READERS: dict[str, Callable[[dict, Part], list[Item]]] = {
+    "recommendations": _recommendations,
+    "attributions": _section("statement", lambda r: (r["author"],)),
+    "stances": _stances,
+    "plan_b": _section("action", lambda r: (r["condition"],)),
+    "evidence": _section("claim", lambda r: tuple(r["accepted"])),
+}
 
 
 def model_answers(assignment: str, key_file: Path) -> dict[str, object]:

@@ -23,12 +23,13 @@ from pathlib import Path
 from peninsula.answers import Answer, authors
 from peninsula.codebook import load_codebook
 from peninsula.grader.key import (
-    PARTS,
     Item,
+    assignments,
     load_answer_key,
     load_items,
     load_key_positions,
 )
+from peninsula.grader.registry import anchored_sections
 from peninsula.yaml_files import read_yaml
 
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".ipynb", ".txt", ".json", ".html", ".csv", ".cfg", ".toml"}
@@ -57,15 +58,21 @@ def _answer_forms(item_id: str, answer: Answer) -> set[str]:
 
 
 def _graded_items(key_file: Path) -> list[Item]:
-    return [item for assignment in PARTS for item in load_items(assignment, key_file=key_file)]
+    return [
+        item
+        for assignment in assignments(key_file)
+        for item in load_items(assignment, key_file=key_file)
+    ]
 
 
 @functools.cache
 def _private_quotes(key_file: Path) -> frozenset[str]:
-    """Quotes that anchor Assignment 2's items: they would point to the answer, so they stay in the key."""
+    """Quotes that anchor attribution and plan items (Assignment 2's): they would point to the answer,
+    so they stay in the key."""
     key = read_yaml(key_file) or {}
     public = {r.quote for r in load_answer_key(key_file)}
-    anchors = {r["quote"] for part in ("attributions", "plan_b") for r in key.get(part) or ()}
+    sections = anchored_sections(assignments(key_file))
+    anchors = {r["quote"] for section in sections for r in key.get(section) or ()}
     return frozenset(anchors - public)
 
 

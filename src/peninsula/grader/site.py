@@ -34,7 +34,7 @@ from importlib.metadata import requires
 from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError, open_course
-from peninsula.grader.key import PARTS
+from peninsula.grader.registry import load_assignments
 
 #: The versions that work together with jupyterlite-pyodide-kernel 0.8.6 (pinned in the `site` extra).
 PYODIDE_VERSION = "314.0.6"
@@ -148,7 +148,7 @@ def released_assignments(root: Path, out: Path) -> list[Path]:
         course = Path(tmp)
         shutil.copy(root / "nbgrader_config.py", course)
         shutil.copytree(Course(root).source, course / Course(root).source.name)
-        for assignment in PARTS:
+        for assignment in load_assignments(Course(course).assignments_file):
             release(Course(course), assignment, lms_zip=True)
             folders.append(Path(shutil.copytree(course / "release" / assignment, out / assignment)))
     return folders
