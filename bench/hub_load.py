@@ -358,7 +358,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--browsers", type=int, default=2, help="users driven in chromium (default 2)")
     parser.add_argument("--spawn-rate", type=float, default=0.2,
-                        help="users starting per second (default 0.2: 40 users within 200 s)")  # fmt: skip
+                        help="users starting per second (default 0.2: 40 users within 200 s)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("hub_load.py creates unix users and runs deploy/hub/hub.sh: run it as root")

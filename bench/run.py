@@ -169,7 +169,7 @@ GRADING_WAYS = {
     "sandbox": RUN_EVERY_NOTEBOOK,
     "no_sandbox": [*RUN_EVERY_NOTEBOOK, "--Execute.kernel_name=python3",
                    "--Execute.kernel_manager_class=jupyter_client.manager.AsyncKernelManager"],
-}  # fmt: skip
+}
 
 
 def autograde_seconds(course: Path, assignment: str, group: str, count: int, *flags: str) -> float:
@@ -251,7 +251,7 @@ def class_floor_seconds(submitted: Path, assignment: str) -> tuple[float, int]:
     for path, notebook in notebooks[::step][:CLASS_FLOOR_SAMPLE]:
         resources = {"metadata": {"path": str(path.parent)}}
         client = NotebookClient(notebook, kernel_name="python3", timeout=30, allow_errors=True,
-                                interrupt_on_timeout=True, resources=resources)  # fmt: skip
+                                interrupt_on_timeout=True, resources=resources)
         start = time.perf_counter()
         client.execute(stderr=subprocess.DEVNULL)
         runs.append(time.perf_counter() - start)
@@ -281,7 +281,7 @@ def parallel_grading() -> dict:
         "parallel_s": runs["parallel"], "ratio": runs["parallel"] / runs["sequential"],
         "same_grades": grades[0] == grades[1], "nbclient_floor_s": floor_s, "nbclient_notebooks": executable,
         "ratio_to_nbclient": runs["parallel"] / floor_s,
-    }  # fmt: skip
+    }
 
 
 # ------------------------------------------------------------------ widgets, inside a real kernel
@@ -450,7 +450,7 @@ def main(parts: list[str]) -> None:
         load=" → ".join(f"{load:.1f}" for load in results["load_average_1min"]),
         k=AUTOGRADE_STUDENTS, k1=AUTOGRADE_STUDENTS - 1, rounds=AUTOGRADE_ROUNDS, sample=CLASS_FLOOR_SAMPLE,
         before_date=BEFORE_FIX["recorded"], before_version=BEFORE_FIX["jsonschema"],
-    )  # fmt: skip
+    )
     (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if parts == list(PARTS):  # only a full run replaces the committed table
         (BENCH / "results.md").write_text(f"{text}\n\n{notes}", encoding="utf-8")

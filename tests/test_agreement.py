@@ -34,7 +34,7 @@ def demo_course(folder: Path, students: int = 30) -> Path:
     shutil.copytree(ROOT / "source_texts", folder / "source_texts")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     subprocess.run([BIN / "peninsula", "demo-class", A1, "--students", str(students), "--course", folder],
-                   cwd=folder, env=env, check=True, capture_output=True, timeout=600)  # fmt: skip
+                   cwd=folder, env=env, check=True, capture_output=True, timeout=600)
     return folder
 
 
@@ -107,7 +107,7 @@ def test_a_panel_survives_its_file_format(tmp_path):
     assert loaded.title == "t: 1" and loaded.coders == 2
     assert [(u.id, dict(u.counts), u.uncoded) for u in loaded.units] == [
         ("u1", {"yes": 1, "no": 1}, 0), ("u2", {1: 2}, 0), ("u3", {}, 2)
-    ]  # fmt: skip
+    ]
     path.write_text("title: x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not a panel of codings"):
         reliability.load_panel(path)
@@ -123,7 +123,7 @@ def reliability_matrix(data) -> tuple[np.ndarray, list[str]]:
     students = [s for s, a in data.answers.items() if any(v is not None for v in a.values())]
     columns = [f"{item.id} {actor}" for item in data.items for actor in actors]
     rows = [[np.nan if data.answers[s][item.id] is None else float(actor in data.answers[s][item.id])
-             for item in data.items for actor in actors] for s in students]  # fmt: skip
+             for item in data.items for actor in actors] for s in students]
     return np.array(rows), columns
 
 

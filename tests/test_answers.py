@@ -138,7 +138,7 @@ def test_an_overlong_answer_is_named_and_not_read():
     cell = read_answer_cell("%%answers\nR02: " + "x" * (MAX_ANSWER_CHARACTERS + 1) + "\n")
     assert cell.answers["R02"] is None and "R02" in cell.typed
     assert cell_problems(cell, ["R02"]) == [f"line 2: R02: the answer is over {MAX_ANSWER_CHARACTERS} characters; "
-                                            "it was not read"]  # fmt: skip
+                                            "it was not read"]
 
 
 def test_unknown_ids_are_named_then_counted():

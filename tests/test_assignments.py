@@ -91,7 +91,7 @@ HALF_A2 = {
     "S01": 1, "S02": "0", "S05": "Not addressed", "S06": "not addressed",
     "P01": "success", "P05": "unproductive",
     "E01": "T7", "E02": "C6",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,7 @@ def test_manual_questions_wait_for_the_instructor(course):
 
 
 SOLUTION_MARKERS = ["BEGIN SOLUTION", "model_answers", "Instructor copy", "BEGIN HIDDEN TESTS", "hidden_test(",
-                    "answer_key", "accepted:", '"accepted"', "full_credit"]  # fmt: skip
+                    "answer_key", "accepted:", '"accepted"', "full_credit"]
 
 
 def assert_no_key(text: str, where: str) -> None:

@@ -24,7 +24,7 @@ from peninsula.positions import load_positions
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 CHART_NAMES = [
     "stance_map", "actor_mentions", "actor_strip", "timeline", "timeline_between_texts", "agreement_demo_panel"
-]  # fmt: skip
+]
 
 
 def timeline_file_events() -> list[dict]:
@@ -262,7 +262,7 @@ def test_export_charts_writes_one_svg_per_chart(tmp_path):
     result = subprocess.run(
         [command, "export-charts", "--format", "svg", "--out", tmp_path],
         capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
+    )
     written = sorted(tmp_path.glob("*.svg"))
     assert [path.stem for path in written] == sorted(CHART_NAMES)
     assert len(result.stdout.splitlines()) == len(CHART_NAMES)

@@ -82,7 +82,7 @@ KEY_BREAKS = [
     pytest.param(set_field("R09", "accepted", [["DPRK", "ROK"]]), "R09", "accepted set repeats", id="accepted"),
     pytest.param(set_field("R01", "note", None), "R01", "a note must say why", id="autograde-false-no-note"),
     pytest.param(set_field("R02", "text", "kissinger"), "R02", "text 'kissinger' is not one of", id="text-id"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("change", "item", "phrase"), KEY_BREAKS)
@@ -138,7 +138,7 @@ def test_a_section_the_registry_names_is_checked_and_a_broken_registry_reported(
     assert not any("unknown field(s): extra" in p for p in problems)
     edit_yaml(registry, lambda data: data["assignments"][-1]["parts"][0].__setitem__("family", "essays"))
     assert any("assignments.yaml: file: assignment 'a3', part 'p': family 'essays' is not one of" in p
-               for p in map(str, check_all(data_copy)))  # fmt: skip
+               for p in map(str, check_all(data_copy)))
 
 
 def test_quote_in_both_key_and_worked_examples_is_reported(data_copy):
@@ -172,7 +172,7 @@ POSITION_BREAKS = [
         "key", set_position("china_role", "cronin", "accepted", [-1]), "china_role/cronin",
         "accepted stance -1 must be a different valid stance", id="accepted-stance",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("which", "change", "item", "phrase"), POSITION_BREAKS)
@@ -228,7 +228,7 @@ def test_a_flow_mapping_split_at_its_commas_is_refused_with_a_hint(data_copy):
         text.replace('{paragraph: T3, quote: "it, too, would embrace decoupling"}',
                      "{paragraph: T3, quote: it, too, would embrace decoupling}"),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     problems = [str(p) for p in check_all(data_copy)]
     assert any(
         p.startswith("answer_key.yaml: positions/china_role/trivedi/evidence/#1: unknown field(s): ")
@@ -259,7 +259,7 @@ def test_a_quote_needs_three_words_and_fifteen_characters(data_copy, quote, refu
         ("key", lambda d: d["plan_b"][0].update(branch="success"), "P01"),
         ("key", lambda d: d.update(stances={}), "file"),
     ],
-)  # fmt: skip
+)
 def test_unknown_keys_are_refused_in_every_data_file(data_copy, which, break_it, item):
     path = {"positions": data_copy.positions, "codebook": data_copy.codebook, "key": data_copy.key}[which]
     edit_yaml(path, break_it)
@@ -274,7 +274,7 @@ def test_unknown_keys_are_refused_in_every_data_file(data_copy, which, break_it,
         ("glossary", lambda d: d["terms"][0].update(defintion="x"), "terms/#1", "unknown field(s): defintion"),
         ("timeline", lambda d: d["publication_windows"]["trivedi"].update(end="2018-05-02"), "file", "must be a span inside"),
     ],
-)  # fmt: skip
+)
 def test_lesson_data_refuses_unknown_keys_and_a_window_outside_the_date(tmp_path, field, break_it, item, phrase):
     source = getattr(DataFiles(), field)
     broken = tmp_path / source.name

@@ -26,7 +26,7 @@ def test_six_actor_codes_each_with_a_name_and_aliases(codebook):
         ("  the   US ", "US"), ("us", "US"), ("Congress", "CONGRESS"), ("Abe", "JAPAN"), ("beijing", "CHINA"),
         ("rok", "ROK"), ("North Korea", "DPRK"),
     ],
-)  # fmt: skip
+)
 def test_any_alias_resolves_in_any_case(codebook, typed, code):
     assert codebook.resolve_actor(typed) == code
 
@@ -61,7 +61,7 @@ def test_longest_alias_wins(codebook):
     text = "North Korean officials met South Korean envoys."
     assert [(m.code, text[m.start : m.end]) for m in codebook.mentions(text)] == [
         ("DPRK", "North Korean"), ("ROK", "South Korean"),
-    ]  # fmt: skip
+    ]
 
 
 def test_mention_counts_are_derived_from_the_paragraphs(codebook, corpus):

@@ -194,7 +194,7 @@ def _attack(exchange: Exchange):
         "collect log": collected.stdout + collected.stderr, "peninsula collect": again,
         "report": (course / "exports" / f"{A1}-collect.txt").read_text(encoding="utf-8"),
         "release-feedback": feedback, "release_feedback button": button.stdout + button.stderr, "exchange": exchange,
-    }  # fmt: skip
+    }
 
 
 FORGE_IN_CLASSMATES_NAME = """
@@ -333,7 +333,7 @@ def test_a_release_holding_key_material_is_not_published_by_nbgrader_either(tmp_
     (course / "release" / A1 / "notes.md").write_text(min(literals) + "\n", encoding="utf-8")  # e.g. a digest
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run([BIN / "nbgrader", "release_assignment", A1], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "answer key material" in result.stderr, result.stderr[-2000:]
     assert "notes.md" in result.stderr
     assert not (course / ".exchange" / "peninsula" / "outbound" / A1).exists()

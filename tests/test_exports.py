@@ -79,7 +79,7 @@ def test_a_class_too_small_to_stay_anonymous_is_refused(course, tmp_path):
 def test_the_shipped_demo_panel_is_what_demo_class_writes(course, tmp_path):
     target = tmp_path / "demo_panel.yaml"
     subprocess.run([BIN / "peninsula", "demo-class", A1, "--students", "30", "--panel", target, "--course",
-                    course.root], cwd=course.root, check=True, capture_output=True, timeout=600)  # fmt: skip
+                    course.root], cwd=course.root, check=True, capture_output=True, timeout=600)
     assert target.read_bytes() == reliability.DEMO_PANEL_FILE.read_bytes()
     assert leaks_in_text(target.read_text(encoding="utf-8"), key_file=KEY) == []
 
@@ -96,10 +96,10 @@ def graded_rows(course) -> Course:
         StudentResult("demo005", "needs manual grading", 20, 39, "open it in the Formgrader"),
         StudentResult("demo001", "failed", reason="a cell ran past the time limit (details: exports/x.log)"),
         StudentResult("demo015", "missing", reason="no submission"),
-    ])  # fmt: skip
+    ])
     with course.api().gradebook as gradebook:
         gradebook.update_or_create_student("demo004", first_name="Ada", last_name="Lovelace",
-                                           email="ada@example.org", lms_user_id="1004")  # fmt: skip
+                                           email="ada@example.org", lms_user_id="1004")
     return course
 
 
@@ -150,5 +150,5 @@ def test_an_unknown_lms_and_a_missing_grades_file_are_clear_errors(course, tmp_p
 def test_the_commands(graded_rows):
     for command in (["export-grades", A1, "--lms", "canvas"], ["export-grades", A1, "--lms", "moodle"]):
         done = subprocess.run([BIN / "peninsula", *command, "--course", graded_rows.root], cwd=graded_rows.root,
-                              capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+                              capture_output=True, text=True, timeout=300, check=True)
         assert "No score for 3 student(s)" in done.stdout and "demo001: failed" in done.stdout

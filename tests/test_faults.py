@@ -52,7 +52,7 @@ def start_grading(course: Path, *args: str) -> subprocess.Popen:
     """`peninsula grade` in its own process group, as a shell would start it."""
     command = [str(BIN / "peninsula"), "grade", A1, "--course", str(course), *args]
     return subprocess.Popen(command, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True)
 
 
 def when(condition: Callable[[], bool], process: subprocess.Popen, seconds: float = 600) -> None:
@@ -126,16 +126,16 @@ class Cluster:
         )
         self.start()
         run(*self.as_server, self.tools / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-            "gradebook", cwd=data)  # fmt: skip
+            "gradebook", cwd=data)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
         run(*self.as_server, self.tools / "pg_ctl", "-D", self.data / "cluster", "-o", options, "-l",
-            self.data / "server.log", "-w", "start", cwd=self.data)  # fmt: skip
+            self.data / "server.log", "-w", "start", cwd=self.data)
 
     def stop(self, mode: str = "fast") -> None:
         run(*self.as_server, self.tools / "pg_ctl", "-D", self.data / "cluster", "-m", mode, "stop", cwd=self.data,
-            check=False)  # fmt: skip
+            check=False)
 
 
 @pytest.fixture
@@ -219,10 +219,10 @@ def submit(course: Path, student: str, answers: int, tmp_path: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     exchange = [f"--Exchange.root={course / '.exchange'}", "--CourseDirectory.course_id=peninsula"]
     env = {**os.environ, "JUPYTER_DATA_DIR": str(home / ".data"),
-           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     if not (home / A1).exists():
         subprocess.run([BIN / "nbgrader", "fetch_assignment", A1, *exchange], cwd=home, env=env, check=True,
-                       capture_output=True)  # fmt: skip
+                       capture_output=True)
     notebook = home / A1 / f"{A1}.ipynb"
     marked = f'"%%answers\\n", "# {student} try {answers}\\n",'  # a comment line in the answer cell
     notebook.write_text(notebook.read_text().replace('"%%answers\\n",', marked))
@@ -273,7 +273,7 @@ def test_collect_killed_mid_copy_reruns_whole(exchange_course, tmp_path):
         shutil.rmtree(course / "submitted", ignore_errors=True)
         command = [str(BIN / "peninsula"), "collect", A1, "--course", str(course)]
         process = subprocess.Popen(command, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)  # fmt: skip
+                                   start_new_session=True)
         while process.poll() is None and not half_copied(course):
             pass
         if process.poll() is None:

@@ -310,7 +310,7 @@ def test_a_pasted_cell_keeps_its_first_copy_and_the_notes_say_so():
         return new_code_cell(source, metadata={"nbgrader": {"grade_id": "answers", "solution": True, "grade": False}})
 
     notebook = new_notebook(cells=[answer("answers = {'R02': 'US'}"), graded_cell("trivedi", 16),
-                                   answer("answers = {'R02': 'China'}")])  # fmt: skip
+                                   answer("answers = {'R02': 'China'}")])
     notebook.metadata["peninsula"] = {"restored": ["forged by the student"]}
     KeepFirstCopy().preprocess(notebook, {})
     assert notebook.metadata["peninsula"] == {"copies": {"answers": [1, 3]}}
@@ -325,7 +325,7 @@ def test_a_pasted_cell_keeps_its_first_copy_and_the_notes_say_so():
          "the kernel died while running it"),
         (KeyError("Kernel died"), "autograde failed (KeyError; details: exports/who_must_act-grade.log)"),
     ],
-)  # fmt: skip
+)
 def test_failure_reasons_come_from_the_exception_type_not_its_words(tmp_path, error, reason):
     from peninsula.grader.course import Course
     from peninsula.grader.grade_failures import failure_reason

@@ -107,7 +107,7 @@ def with_answers(
         cells.append(cell)
         if extra is not None and cell["id"] == "answers":
             cells.append({"cell_type": "code", "id": "attack", "metadata": {}, "outputs": [],
-                          "execution_count": None, "source": extra})  # fmt: skip
+                          "execution_count": None, "source": extra})
     return {**notebook, "cells": cells}
 
 
@@ -121,7 +121,7 @@ def submit(course: Path, student: str, notebook: dict | str) -> None:
 def peninsula(course: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run([str(BIN / "peninsula"), *args, "--course", str(course)], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=1500)  # fmt: skip
+                            capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -225,7 +225,7 @@ def forged_test_cell_first(release: dict) -> dict:
     test = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "hidden_trivedi")
     forged = {**json.loads(json.dumps(test)), "id": "forged", "source": "17.0", "execution_count": 1,
               "outputs": [{"output_type": "execute_result", "data": {"text/plain": "17.0"}, "metadata": {},
-                           "execution_count": 1}]}  # fmt: skip
+                           "execution_count": 1}]}
     notebook["cells"].insert(answer_cell_index(notebook), forged)
     return notebook
 
@@ -237,7 +237,7 @@ def made_up_grade_cell(release: dict) -> dict:
                               "source": "# Kernel died. Timeout: a cell ran past the time limit.\n100.0",
                               "metadata": {"nbgrader": {"grade": True, "grade_id": "bonus", "points": 100,
                                                         "solution": False, "locked": False,
-                                                        "schema_version": 3}}})  # fmt: skip
+                                                        "schema_version": 3}}})
     return notebook
 
 
@@ -350,4 +350,4 @@ def test_deleted_cells_are_restored_and_graded_zero(hostile_class, student):
     assert "deleted cell(s) put back and graded 0" in row["reason"]
     graded = json.loads((course / "autograded" / student / A1 / f"{A1}.ipynb").read_text())
     assert {"answers", "hidden_trivedi", "hidden_cronin"} <= {c["metadata"].get("nbgrader", {}).get("grade_id")
-                                                             for c in graded["cells"]}  # fmt: skip
+                                                             for c in graded["cells"]}

@@ -66,7 +66,7 @@ def markdown(source: str, **extra) -> dict:
 def code(source: str, outputs: list, nbgrader: dict | None = None) -> dict:
     metadata = {"nbgrader": nbgrader} if nbgrader else {"tags": ["<b>x</b>"]}
     return {"cell_type": "code", "id": "c", "metadata": metadata, "source": source, "outputs": outputs,
-            "execution_count": 1}  # fmt: skip
+            "execution_count": 1}
 
 
 class _Elements(HTMLParser):
@@ -105,7 +105,7 @@ RICH = [
         "image/svg+xml": "<svg onload='alert(1)'/>", "text/plain": "<HTML object>",
         "application/vnd.jupyter.widget-view+json": {"model_id": "x"}}},
     {"output_type": "stream", "name": "stdout", "text": "<script>alert(2)</script>"},
-]  # fmt: skip
+]
 
 
 def test_markdown_keeps_its_formatting_and_loses_every_element_and_script_link():
@@ -201,14 +201,14 @@ def test_the_leak_screen_is_linear_in_the_page():
     [('=HYPERLINK("http://x","click")', "'=HYPERLINK(\"http://x\",\"click\")"), ("+1+2", "'+1+2"),
      ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
      ("-1.5", "-1.5"), ("-", "-"), ("31.5", "31.5"), ("Lovelace, Ada", "Lovelace, Ada"), (None, "")],
-)  # fmt: skip
+)
 def test_csv_cells_a_spreadsheet_would_run_are_text(cell, shown):
     assert safe_cell(cell) == shown
 
 
 def test_lms_files_leave_out_ids_not_on_the_roster_and_neutralise_the_rest():
     rows = [{"student_id": s, "status": "graded", "score": "3", "reason": ""}
-            for s in ("demo001", '=HYPERLINK("http://evil","x")')]  # fmt: skip
+            for s in ("demo001", '=HYPERLINK("http://evil","x")')]
     people = {"demo001": {"first": "=cmd|' /C calc'!A0", "last": "@x", "email": "", "lms": "+1"}}
     for lms in ("canvas", "moodle"):
         text = lms_csv(rows, people, lms, A1)

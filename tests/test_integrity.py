@@ -76,6 +76,6 @@ def test_the_tail_probability_by_hand():
 
 def test_the_command_prints_the_list_and_keeps_it_in_exports(course):
     done = subprocess.run([BIN / "peninsula", "integrity", A1, "--course", course.root], cwd=course.root,
-                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+                          capture_output=True, text=True, timeout=300, check=True)
     kept = course.folder("exports", f"{A1}-integrity.txt")
     assert str(kept) in done.stdout and kept.read_text(encoding="utf-8").strip() in done.stdout

@@ -28,11 +28,11 @@ def test_a_lesson_opens_with_the_kernels_language_info(tmp_path):
         assert opened(tmp_path, path.name)["metadata"]["language_info"] == IPythonKernel.language_info
         assert json.loads((tmp_path / path.name).read_text())["metadata"].get("language_info") in (
             None, {"name": "python"}
-        ), "the file on disk is not touched"  # fmt: skip
+        ), "the file on disk is not touched"
 
 
 def test_other_kernels_and_full_metadata_are_left_alone(tmp_path):
     notebook = {"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {
-        "kernelspec": {"name": "ir", "display_name": "R", "language": "R"}, "language_info": {"name": "R"}}}  # fmt: skip
+        "kernelspec": {"name": "ir", "display_name": "R", "language": "R"}, "language_info": {"name": "R"}}}
     (tmp_path / "r.ipynb").write_text(json.dumps(notebook))
     assert opened(tmp_path, "r.ipynb")["metadata"]["language_info"] == {"name": "R"}

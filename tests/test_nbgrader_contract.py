@@ -42,7 +42,7 @@ def test_nbgrader_autograde_tests_pass_with_the_kits_config(tmp_path):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore", "--pyargs", TESTS,
          "-k", f"not ({deselect})"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
+    )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
     assert result.returncode == 0, result.stdout[-5000:]
     assert "failed" not in summary and "37 passed" in summary, summary

@@ -50,7 +50,7 @@ def test_runs_top_to_bottom_in_a_fresh_kernel(path):
     client = NotebookClient(
         notebook, kernel_name="python3", timeout=120, allow_errors=True,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    )  # fmt: skip
+    )
     client.execute()
     problems = []
     for index, cell in enumerate(notebook.cells):

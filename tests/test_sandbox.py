@@ -49,7 +49,7 @@ def run(client, code: str) -> str:
     """What the kernel prints for `code`."""
     printed = []
     reply = client.execute_interactive(code, output_hook=lambda m: printed.append(m["content"].get("text", "")),
-                                       timeout=60)  # fmt: skip
+                                       timeout=60)
     assert reply["content"]["status"] == "ok", reply["content"]
     return "".join(printed)
 
@@ -148,14 +148,14 @@ def squares_notebook(solution: str) -> dict:
     def cell(source: str, **nbgrader) -> dict:
         meta = {"schema_version": 3, "grade": False, "solution": False, "locked": False, **nbgrader}
         return {"cell_type": "code", "id": nbgrader["grade_id"], "metadata": {"nbgrader": meta},
-                "execution_count": None, "outputs": [], "source": source}  # fmt: skip
+                "execution_count": None, "outputs": [], "source": source}
 
     return {
         "nbformat": 4, "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
         "cells": [cell(solution, grade_id="square", solution=True),
                   cell("assert square(3) == 9", grade_id="test_square", grade=True, locked=True, points=1)],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +170,7 @@ def graded_squares(tmp_path_factory):
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run([bin_dir / "nbgrader", "generate_assignment", SQUARES], cwd=course, env=env, check=True,
-                   capture_output=True)  # fmt: skip
+                   capture_output=True)
     key = course / "course" / "answer_key.yaml"
     for student, source in STUDENTS.items():
         folder = course / "submitted" / student / SQUARES
@@ -179,7 +179,7 @@ def graded_squares(tmp_path_factory):
         notebook = squares_notebook(source.replace("KEY", repr(str(key))))
         (folder / f"{SQUARES}.ipynb").write_text(json.dumps(notebook))
     result = subprocess.run([bin_dir / "peninsula", "grade", SQUARES, "--course", course], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=900)  # fmt: skip
+                            capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with (course / "exports" / f"{SQUARES}-grades.csv").open(encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
@@ -192,7 +192,7 @@ def test_an_assignment_with_its_own_test_cells_runs_in_the_sandbox(graded_square
     # snoop's point says its kernel ran and could not see the key (a page keeps no printout to read).
     assert {s: (r["status"], r["score"]) for s, r in rows.items() if s != "dies"} == {
         "right": ("graded", "1"), "wrong": ("graded", "0"), "snoop": ("graded", "1"), "words": ("graded", "0")
-    }  # fmt: skip
+    }
     # snoop's 1 says the kernel did run its code, and could not see the key
     assert not (course / "autograded" / "snoop" / SQUARES / "side.txt").exists()  # its writes are thrown away
 

@@ -53,7 +53,7 @@ def term(tmp_path_factory) -> Path:
         config.write(POLICY)
     key = course / "course" / "answer_key.yaml"
     key.write_text(re.sub(rf"(- id: {HIDDEN_NOTE}\n)", r"\1    note_instructor_only: true\n",
-                          key.read_text(encoding="utf-8")), encoding="utf-8")  # fmt: skip
+                          key.read_text(encoding="utf-8")), encoding="utf-8")
     peninsula("demo-class", A1, "--students", "6", course=course)
     assert "due 4 September 17:00 UTC" in peninsula("due", A1, "2026-09-04 17:00", course=course).stdout
     peninsula("extend", A1, "demo006", "--until", "2026-09-10", "--reason", "ill, with a note", course=course)
@@ -155,7 +155,7 @@ def test_regrade_requests_travel_through_the_exchange_and_are_decided(term, tmp_
     before = float(grades(term)["demo003"]["raw_score"])
     peninsula("regrades", A1, "--accept", "demo003", contested[0], "--credit", "1", course=term)
     peninsula("regrades", A1, "--decline", "demo003", contested[1], "--reason", "the key's reading stands",
-              course=term)  # fmt: skip
+              course=term)
     assert "0 open regrade request(s)" in peninsula("regrades", A1, "--no-collect", course=term).stdout
     for _ in range(2):  # the decision survives a rerun
         peninsula("grade", A1, course=term)
@@ -263,7 +263,7 @@ def test_a_regrade_request_in_another_students_name_is_refused(tmp_path, unix_st
         # tmterma files a request in tmtermb's name, by writing the inbound folder by hand.
         folder = inbound / f"tmtermb+{A1}-regrade+2026-09-20 10:00:00.000000 UTC+forged"
         script = (f"mkdir '{folder}' && cp '{request}' '{folder}/{A1}-regrade.ipynb' && "
-                  f"echo '2026-09-20 10:00:00.000000 UTC' > '{folder}/timestamp.txt'")  # fmt: skip
+                  f"echo '2026-09-20 10:00:00.000000 UTC' > '{folder}/timestamp.txt'")
         subprocess.run(["runuser", "-u", "tmterma", "--", "sh", "-c", script], check=True)
         listed = peninsula("regrades", A1, course=course, check=False)
         term_records = load_term_file(course)

@@ -233,7 +233,7 @@ MALFORMED = [
         "the metadata is not valid YAML: mapping values are not allowed here",
         id="invalid-yaml",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("file", "prefix", "edit", "where", "phrase"), MALFORMED)

@@ -29,7 +29,7 @@ ENTRY = {
         {"cell": "markdown", "id": "intro", "text": "# Assignment 3\n\n{items} recommendations.\n\n{before_you_submit}"},
         {"cell": "setup"}, {"cell": "answers"}, {"cell": "format_check"}, {"cell": "hidden"},
     ],
-}  # fmt: skip
+}
 ANSWERS = {
     "s_full": {"R90": "US", "R91": "United States", "R92": "US, South Korea"},
     "s_part": {"R90": "US", "R91": "Japan", "R92": "US"},  # 1 + 0 + 1/2
@@ -90,7 +90,7 @@ def test_a_third_assignment_added_as_data_is_built_graded_and_reported(tmp_path)
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert {s: (row["status"], float(row["score"])) for s, row in rows.items()} == {
         "s_full": ("graded", 3.0), "s_part": ("graded", 1.5), "s_blank": ("graded", 0.0),
-    }  # fmt: skip
+    }
     feedback = (root / "feedback" / "s_part" / A3 / f"{A3}.html").read_text(encoding="utf-8")
     assert "Trivedi on the alliance" in feedback and "Cronin on the alliance" in feedback
 

@@ -46,7 +46,7 @@ def student_env(wheel, tmp_path_factory) -> KernelSpecManager:
     env = tmp_path_factory.mktemp("student-env")
     subprocess.run([sys.executable, "-m", "venv", env], check=True)
     subprocess.run([env / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel,
-                    "ipykernel"], check=True, capture_output=True)  # fmt: skip
+                    "ipykernel"], check=True, capture_output=True)
     kernel = env / "kernels" / STUDENT_KERNEL
     kernel.mkdir(parents=True)
     argv = [str(env / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -63,7 +63,7 @@ def student_folder(tmp_path_factory) -> Path:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     for assignment in ASSIGNMENTS:
         subprocess.run([BIN / "nbgrader", "generate_assignment", assignment], cwd=course, env=env, check=True,
-                       capture_output=True)  # fmt: skip
+                       capture_output=True)
     student = tmp_path_factory.mktemp("student")
     shutil.copytree(ROOT / "notebooks", student / "notebooks")
     shutil.copytree(ROOT / "source_texts", student / "source_texts")

@@ -38,13 +38,13 @@ class LimitedSpawner(LocalProcessSpawner):
         if (CGROUPS / "cgroup.controllers").exists():  # v2: one tree
             folder = CGROUPS / mine.get("", "") / group
             values = {"memory.max": memory, "cpu.max": f"{quota} 100000" if quota else None,
-                      "pids.max": str(self.pids_limit)}  # fmt: skip
+                      "pids.max": str(self.pids_limit)}
             return {folder: {k: v for k, v in values.items() if v}}
         wanted = {"memory": {"memory.limit_in_bytes": memory},
                   "cpu": {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": str(quota) if quota else None},
-                  "pids": {"pids.max": str(self.pids_limit)}}  # fmt: skip
+                  "pids": {"pids.max": str(self.pids_limit)}}
         return {CGROUPS / name / mine.get(name, "") / group: {k: v for k, v in files.items() if v}
-                for name, files in wanted.items() if (CGROUPS / name / "cgroup.procs").exists()}  # fmt: skip
+                for name, files in wanted.items() if (CGROUPS / name / "cgroup.procs").exists()}
 
     def make_cgroups(self) -> list[Path]:
         made = []
@@ -63,7 +63,7 @@ class LimitedSpawner(LocalProcessSpawner):
                 made.append(folder)
         except OSError as error:
             self.log.warning("No cgroup for %s (%s): memory and CPU limits are NOT enforced", self.user.name,
-                             error)  # fmt: skip
+                             error)
             return []
         return made
 

@@ -193,7 +193,7 @@ def read_plain_lines(lines: list[str]) -> AnswerCell:
             twice += 1
             if twice <= MAX_NAMED:
                 problems.append(f"line {number}: {item_id}: answered twice (also on line {where[item_id]}); "
-                                "the last line counts, delete the other")  # fmt: skip
+                                "the last line counts, delete the other")
         if value or item_id not in answers:
             answers[item_id], where[item_id] = value, number
     if unreadable > MAX_NAMED:
@@ -226,7 +226,7 @@ def _read_dictionary(source: str, lines: list[str]) -> AnswerCell:
     if not assignments:
         return AnswerCell({}, [
             f"no `{ANSWERS_VARIABLE} = {{...}}` dictionary and no `{MAGIC_LINE}` lines in the answer cell; "
-            "put them back"], typed=typed)  # fmt: skip
+            "put them back"], typed=typed)
     try:
         value = ast.literal_eval(assignments[-1].value)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
@@ -294,7 +294,7 @@ def _read_line_by_line(source: str, lines: list[str]) -> AnswerCell:
             if len(problems) < MAX_NAMED:
                 why = oversized(value) if value is not _UNREADABLE else None
                 problems.append(f"line {number}: {match['id']}: {why}" if why else
-                                f"line {number}: {_diagnose(match['id'], match['value'])}")  # fmt: skip
+                                f"line {number}: {_diagnose(match['id'], match['value'])}")
             continue
         answers[match["id"]] = value
         if not _ends_with_comma(match["value"]) and next_is_item[number - 1] and len(problems) < MAX_NAMED:

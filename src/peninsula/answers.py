@@ -66,7 +66,7 @@ MINUS_SIGNS = str.maketrans({"−": "-", "–": "-", "—": "-"})
 
 def _describe(value: object) -> str:
     kind = {str: "", int: " (a number)", float: " (a number)", list: " (a list)", dict: " (a dictionary)",
-            bool: " (True/False)"}  # fmt: skip
+            bool: " (True/False)"}
     if type(value) not in kind:
         return f"a {type(value).__name__}"
     if oversized(value):
@@ -203,7 +203,7 @@ def format_problems(answers: object, expected_ids: list[str]) -> list[str]:
         return [f"No `{ANSWERS_VARIABLE}` found: run the answer cell first (and fix any error it shows)."]
     if not isinstance(answers, Mapping):
         return [f"`{ANSWERS_VARIABLE}` should be the dictionary from the answer cell, {{\"R02\": ...}}; "
-                f"it is now {_describe(answers)}."]  # fmt: skip
+                f"it is now {_describe(answers)}."]
     problems = []
     expected = set(expected_ids)
     unknown = [key for key in answers if not isinstance(key, str) or key not in expected]
@@ -230,7 +230,7 @@ def cell_problems(cell: AnswerCell, expected_ids: list[str]) -> list[str]:
     named = {_named_id(p) for p in cell.problems}
     repeated = ("missing;", "no answer yet")
     items = [p for p in format_problems(cell.answers, expected_ids)
-             if not (p.split(":", 1)[0] in named and any(r in p for r in repeated))]  # fmt: skip
+             if not (p.split(":", 1)[0] in named and any(r in p for r in repeated))]
     return [*cell.problems, *items]
 
 
@@ -323,10 +323,10 @@ def check_format(expected: str, source: str | None = None) -> None:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         print(f"Not ready to submit: {count} to fix in the answer cell.", *problems,
               "Fix them, save (Ctrl+S), and run this cell again; submit when it says Format OK.",
-              sep="\n", file=sys.stderr)  # fmt: skip
+              sep="\n", file=sys.stderr)
     else:
         print(f"Format OK: all {len(expected_ids)} answers are filled in and readable. "
-              "(This check does not say whether they are right.)")  # fmt: skip
+              "(This check does not say whether they are right.)")
 
 
 def last_answer_cell_source() -> str | None:

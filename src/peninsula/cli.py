@@ -96,13 +96,13 @@ def _grade(args: argparse.Namespace) -> int:
     course = _course(args)
     if args.no_sandbox:
         print("WARNING: --no-sandbox: student code runs with your permissions and can read and change "
-              "the course folder, the key and the gradebook.", file=sys.stderr)  # fmt: skip
+              "the course folder, the key and the gradebook.", file=sys.stderr)
     results = grade(course, args.assignment, show_progress=True, jobs=args.jobs, sandbox=not args.no_sandbox)
     print(status_table(results))
     print(f"Grades with a status column: {write_grades(course, args.assignment, results)}")
     print(f"nbgrader's log: {grade_log(course, args.assignment)}")
     print(f"Feedback (hidden tests cleared): {course.folder('feedback')}; send it with "
-          f"`peninsula release-feedback {args.assignment}` or from the LMS.")  # fmt: skip
+          f"`peninsula release-feedback {args.assignment}` or from the LMS.")
     return 0
 
 
@@ -154,7 +154,7 @@ def _export_codings(args: argparse.Namespace) -> int:
     for student, why in skipped.items():
         print(f"Left out: {student!r}: {why}")
     print(f"Anonymous class codings (no names, ids or key; leak-checked): {target}\n"
-          "Give it to students as class_codings.yaml next to the lessons; Lesson 5 reads it.")  # fmt: skip
+          "Give it to students as class_codings.yaml next to the lessons; Lesson 5 reads it.")
     return 0
 
 
@@ -174,7 +174,7 @@ def _export_grades(args: argparse.Namespace) -> int:
 GRADER_SIDE = {
     "nbgrader", "jupyterlab", "notebook", "altair", "vl_convert", "krippendorff", "numpy", "jsonschema",
     "jupyter_server", "jupyter_core", "nbconvert", "nbformat", "traitlets",
-}  # fmt: skip
+}
 
 def _due(args: argparse.Namespace) -> int:
     from peninsula.grader.deadlines import POLICY_KINDS, LatePolicy, set_due_date
@@ -184,7 +184,7 @@ def _due(args: argparse.Namespace) -> int:
     due = set_due_date(course, args.assignment, args.date)
     policy = LatePolicy.of(course)
     print(f"{args.assignment} is due {day_words(due)} (kept in the gradebook; the Formgrader shows it). "
-          f"Late policy: {POLICY_KINDS[policy.kind]} (c.LatePolicy in nbgrader_config.py).")  # fmt: skip
+          f"Late policy: {POLICY_KINDS[policy.kind]} (c.LatePolicy in nbgrader_config.py).")
     return 0
 
 
@@ -194,7 +194,7 @@ def _extend(args: argparse.Namespace) -> int:
 
     extension = grant_extension(_course(args), args.assignment, args.student, args.until, args.reason)
     print(f"{args.student} may submit {args.assignment} until {day_words(extension['until'])} "
-          f"({extension['reason']}). `peninsula grade {args.assignment}` applies it.")  # fmt: skip
+          f"({extension['reason']}). `peninsula grade {args.assignment}` applies it.")
     return 0
 
 
@@ -203,7 +203,7 @@ def _waive(args: argparse.Namespace) -> int:
 
     waive_penalty(_course(args), args.assignment, args.student, args.reason)
     print(f"{args.student}'s late penalty on {args.assignment} is waived ({args.reason}); "
-          f"`peninsula grade {args.assignment}` updates the grades and feedback.")  # fmt: skip
+          f"`peninsula grade {args.assignment}` updates the grades and feedback.")
     return 0
 
 
@@ -223,7 +223,7 @@ def _regrades(args: argparse.Namespace) -> int:
             raise ValueError("--accept needs --credit (the item's new credit, 0 to 1)")
         decided = regrades.decide(course, assignment, student, item, credit, args.reason or "")
         print(f"{student} {item}: {decided['status']}. Run `peninsula grade {assignment}`, then "
-              f"`peninsula release-feedback {assignment}`, so the student sees it.")  # fmt: skip
+              f"`peninsula release-feedback {assignment}`, so the student sees it.")
         return 0
     if not args.no_collect:
         downloads = Path(args.downloads) if args.downloads else None
@@ -238,10 +238,10 @@ def _regrades(args: argparse.Namespace) -> int:
         print(f"\n{request['student']} {request['item']}: \"{request['reason']}\"\n"
               f"  answer:   {details['answer']} ({details['verdict']})\n"
               f"  key:      {details['key']}; also accepted: {details['accepted']}\n"
-              f"  note:     {details['note']}")  # fmt: skip
+              f"  note:     {details['note']}")
     if requests:
         print(f"\nDecide with `peninsula regrades {assignment} --accept STUDENT ITEM --credit 1` "
-              f"or `--decline STUDENT ITEM --reason \"...\"`.")  # fmt: skip
+              f"or `--decline STUDENT ITEM --reason \"...\"`.")
     return 0
 
 
@@ -427,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (error.name or "").split(".")[0] not in GRADER_SIDE:
             raise
         print(f"peninsula {args.command}: {error.name} is not installed: this command is on the grader's "
-              "side. Install it with: pip install 'peninsula[grader]'", file=sys.stderr)  # fmt: skip
+              "side. Install it with: pip install 'peninsula[grader]'", file=sys.stderr)
         return 2
     except (KeyError, ValueError, FileNotFoundError, PipelineError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error

@@ -105,7 +105,7 @@ class Codebook:
         """Actor mentions in a passage, found by matching aliases exactly as written (case-sensitive).
         Where two overlap, the longer wins: "North Korean" in "the North Korean threat", not "the North"."""
         found = sorted(((m.start(1), m.end(1)) for m in self._mention_pattern.finditer(text)),
-                       key=lambda span: (span[0] - span[1], span[0]))  # fmt: skip
+                       key=lambda span: (span[0] - span[1], span[0]))
         kept: list[tuple[int, int]] = []
         for start, end in found:
             if all(end <= s or start >= e for s, e in kept):

@@ -102,7 +102,7 @@ class Comparer(widgets.VBox):
                                       style={"description_width": "initial"},
                                       layout=shared_layout(width="95%", max_width="40em"))
             for text in corpus
-        }  # fmt: skip
+        }
         #: The student's readings by (issue, text id), kept when the issue changes.
         self.readings: dict[tuple[str, str], int | str] = {}
         self._restoring = False

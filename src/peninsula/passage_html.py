@@ -74,7 +74,7 @@ def _with_search(text: str, start: int, end: int, spans: Sequence[tuple[int, int
 
 def search_mark(words: str) -> str:
     return f'<mark class="search-hit" style="background:{QUOTE_COLOUR};color:#000000;{SEARCH_OUTLINE}">' \
-           f"{html.escape(words)}</mark>"  # fmt: skip
+           f"{html.escape(words)}</mark>"
 
 
 def highlight_mentions(text: str, phrase: str = "") -> str:

@@ -17,7 +17,7 @@ WORKED_EXAMPLES_FILE = PACKAGE_DATA / "worked_examples.yaml"
 FIELDS = (
     "id", "text", "paragraph", "quote", "action", "actors", "accepted", "targets",
     "condition", "issue", "explicit", "autograde", "note",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ TEXT_PREFIXES = {"trivedi": "T", "cronin": "C"}
 REQUIRED_FIELDS = (
     "id", "title", "subtitle", "author", "affiliation", "bio", "outlet",
     "series", "number", "date", "date_precision", "url", "rights",
-)  # fmt: skip
+)
 OPTIONAL_FIELDS = ("date_note", "title_source")
 NULLABLE_FIELDS = {"subtitle", "series", "number", "date_note", "title_source"}
 DATE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m"}
@@ -226,7 +226,7 @@ def _parse_metadata(path: Path, block: list[str]) -> tuple[dict, dict[str, int]]
             raise TextFormatError(
                 path, key.start_mark.line + 2,
                 f"metadata field {key.value!r} appears twice (first on line {field_lines[key.value]})",
-            )  # fmt: skip
+            )
         field_lines[key.value] = key.start_mark.line + 2
     known = REQUIRED_FIELDS + OPTIONAL_FIELDS
     for field, line in field_lines.items():
@@ -244,7 +244,7 @@ def _parse_metadata(path: Path, block: list[str]) -> tuple[dict, dict[str, int]]
         raise TextFormatError(
             path, field_lines["id"],
             f"unknown text id {text_id!r}; the kit knows {', '.join(TEXT_PREFIXES)}",
-        )  # fmt: skip
+        )
     if path.stem != text_id:
         raise TextFormatError(path, field_lines["id"], f"id {text_id!r} must match the file name")
     return metadata, field_lines
@@ -256,7 +256,7 @@ def _parse_date(path: Path, metadata: dict, field_lines: dict[str, int]) -> Publ
         raise TextFormatError(
             path, field_lines["date_precision"],
             f"date_precision must be 'day' or 'month', not {precision!r}",
-        )  # fmt: skip
+        )
     raw = str(metadata["date"])
     try:
         value = dt.datetime.strptime(raw, DATE_FORMATS[precision]).date()
@@ -265,7 +265,7 @@ def _parse_date(path: Path, metadata: dict, field_lines: dict[str, int]) -> Publ
         raise TextFormatError(
             path, field_lines["date"],
             f"bad date {raw!r}: with date_precision {precision!r} write a real date as {shape}",
-        ) from None  # fmt: skip
+        ) from None
     return PublicationDate(value, precision)
 
 

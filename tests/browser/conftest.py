@@ -38,7 +38,7 @@ WORKDIR = Path(__file__).parent / "workdir"
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+]
 NEWS_OFF = '{"fetchNews": "false", "checkForUpdates": false}'
 BIN = Path(sys.executable).parent
 # nbgrader calls `alembic` (and kernels `python`) from PATH: the virtual environment's must come first.
@@ -109,7 +109,7 @@ class Lab:
     def scratch_notebook(self, name: str, *sources: str) -> Path:
         """A new notebook in the throwaway folder with one code cell per source."""
         cells = [{"cell_type": "code", "id": f"cell{n}", "metadata": {}, "source": source, "outputs": [],
-                  "execution_count": None} for n, source in enumerate(sources)]  # fmt: skip
+                  "execution_count": None} for n, source in enumerate(sources)]
         kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
         notebook = {"cells": cells, "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
         path = self.course / "scratch" / f"{name}.ipynb"
@@ -122,7 +122,7 @@ class Lab:
         result = subprocess.run(
             [BIN / "nbgrader", *args], cwd=self.course, env={**os.environ, **ENV_PATH}, capture_output=True,
             text=True, timeout=300,
-        )  # fmt: skip
+        )
         assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result
 
@@ -160,7 +160,7 @@ def lab(tmp_path_factory, course) -> Iterator[Lab]:
         BIN / "jupyter", "lab", "--no-browser", f"--port={port}",
         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
         "--LabApp.expose_app_in_browser=True", *(["--allow-root"] if os.geteuid() == 0 else []),
-    ]  # fmt: skip
+    ]
     with log.open("w") as log_file:
         process = subprocess.Popen(command, cwd=course, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -229,7 +229,7 @@ class LabPage:
     def wait_kernel_ready(self) -> None:
         """Wait until the active notebook has a kernel that is idle (started and not busy)."""
         self.page.wait_for_function(f"() => {{ {NOTEBOOK_JS} return kernel && kernel.status === 'idle'; }}",
-                                    timeout=60_000)  # fmt: skip
+                                    timeout=60_000)
 
     def wait_kernel_idle(self, timeout: int = RUN_ALL_TIMEOUT) -> None:
         """Wait until the kernel is idle, no cell shows [*], and every code cell ran (or one failed)."""
@@ -253,7 +253,7 @@ class LabPage:
             else "".join(output.get("text", ""))
             for output in outputs
             if output["output_type"] == "error" or output.get("name") == "stderr"
-        ]  # fmt: skip
+        ]
         shown = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea").all_inner_texts()
         failed_to_load = [
             message

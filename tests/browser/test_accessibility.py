@@ -58,7 +58,7 @@ ACCEPTED_ELSEWHERE = {
 TOP_OUTPUTS = f"{PANEL} .jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output"
 # What the tour looks for in each output to name its one picture of it (the first match wins).
 TOUR_VIEWS = {"button:has-text('Reveal the kit')": "comparer", "button:has-text('Check')": "self-check",
-              ".vega-embed": "chart", "p[data-paragraph]": "reader"}  # fmt: skip
+              ".vega-embed": "chart", "p[data-paragraph]": "reader"}
 TOUR_HEIGHT = 720  # px: the top of a long output is enough, and keeps the PNGs small
 #: A self-check's first choice: the toggle button "A".
 FIRST_CHOICE = ".widget-toggle-buttons button:text-is('A')"
@@ -127,7 +127,7 @@ def tour(page, name: str, element=None) -> None:
         box, view = element.bounding_box(), page.viewport_size
         top = max(box["y"], 0)
         clip = {"x": box["x"], "y": top, "width": min(box["width"], view["width"] - box["x"]),
-                "height": min(box["height"], view["height"] - top, TOUR_HEIGHT)}  # fmt: skip
+                "height": min(box["height"], view["height"] - top, TOUR_HEIGHT)}
     page.screenshot(path=folder / f"{name}.png", clip=clip, animations="disabled")
 
 
@@ -148,7 +148,7 @@ def test_a_lesson_after_run_all_has_no_serious_violation(lab_page, lab, lesson):
     lab_page.open(lab.path(lab.copy(lesson)))
     lab_page.run_all_and_wait()
     page.wait_for_function(f"() => ({RENDERED_WIDGETS})() >= {widgets} && ({DRAWN_CHARTS})() >= {charts}",
-                           timeout=30_000)  # fmt: skip
+                           timeout=30_000)
     lab_page.assert_no_error_outputs()
     if lesson.stem.startswith("01"):  # JupyterLab itself, at the lesson's reader
         reader = page.locator(TOP_OUTPUTS).filter(has=page.locator("p[data-paragraph]")).first
@@ -312,7 +312,7 @@ def test_a_released_assignment_and_its_validate_dialog(lab_page, lab):
 def peninsula(course: Path, *args: str) -> None:
     command = [BIN / "peninsula", *args, "--course", course]
     result = subprocess.run(command, cwd=course, env={**os.environ, **ENV_PATH}, capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+                            text=True, timeout=600)
     assert result.returncode == 0, f"peninsula {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 

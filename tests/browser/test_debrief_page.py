@@ -20,7 +20,7 @@ A1 = "who_must_act"
 def peninsula(course, *args: str) -> None:
     command = [BIN / "peninsula", *args, "--course", course]
     result = subprocess.run(command, cwd=course, env={**os.environ, **ENV_PATH},
-                            capture_output=True, text=True, timeout=900)  # fmt: skip
+                            capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"peninsula {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 

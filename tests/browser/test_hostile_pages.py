@@ -67,7 +67,7 @@ def carriers(port: int) -> dict[str, dict]:
     html_output = {"output_type": "display_data", "metadata": {}, "data": {
         "text/html": f'<img src=x onerror="{js["outputs"]}"><script>{js["outputs"]}</script>',
         "application/javascript": js["outputs"], "text/plain": "<IPython.core.display.HTML object>",
-        "image/svg+xml": f'<svg xmlns="http://www.w3.org/2000/svg" onload="{js["outputs"]}"></svg>'}}  # fmt: skip
+        "image/svg+xml": f'<svg xmlns="http://www.w3.org/2000/svg" onload="{js["outputs"]}"></svg>'}}
     return {
         "raw_html": {"markdown": f'<script>{js["raw_html"]}</script>\n<img src=x onerror="{js["raw_html"]}">\n'
                                  f'<svg onload="{js["raw_html"]}"></svg> [a link](javascript:{js["raw_html"]})'},
@@ -83,7 +83,7 @@ def carriers(port: int) -> dict[str, dict]:
                        "text/html": f'<iframe srcdoc="<script>{js["srcdoc"]}</script>"></iframe>'}}]},
         "extra_file": {"files": {"evil.html": f"<script>{js['extra_file']}</script>",
                                  "notes.svg": f'<svg xmlns="http://www.w3.org/2000/svg" onload="{js["extra_file"]}"/>'}},
-    }  # fmt: skip
+    }
 
 
 def hostile_notebook(release: dict, attack: dict) -> dict:
@@ -104,7 +104,7 @@ def hostile_notebook(release: dict, attack: dict) -> dict:
                 )
             if "code" in attack or "outputs" in attack:
                 cells.append({"cell_type": "code", "id": "show", "metadata": {}, "execution_count": 1,
-                              "source": attack.get("code", "1"), "outputs": attack.get("outputs", [])})  # fmt: skip
+                              "source": attack.get("code", "1"), "outputs": attack.get("outputs", [])})
     return {**release, "cells": cells}
 
 
@@ -119,7 +119,7 @@ def submit(course: Path, student: str, notebook: dict, files: dict[str, str] | N
 
 def peninsula(course: Path, *args: str) -> str:
     done = subprocess.run([BIN / "peninsula", *args, "--course", str(course)], cwd=course, env=ENV,
-                          capture_output=True, text=True, timeout=1500)  # fmt: skip
+                          capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -181,7 +181,7 @@ def test_no_hostile_page_earns_more_than_its_typed_answers(graded):
 def test_only_the_graded_notebook_reaches_autograded_and_feedback(graded):
     for student in [*carriers(0), "typed_only"]:
         assert sorted(p.name for p in (graded / "autograded" / student / A1).iterdir()) == [
-            "timestamp.txt", f"{A1}.ipynb"]  # fmt: skip
+            "timestamp.txt", f"{A1}.ipynb"]
         assert not {"evil.html", "notes.svg"} & {
             p.name for p in (graded / "feedback" / student / A1).iterdir()
         }
@@ -210,7 +210,7 @@ def formgrader(graded):
     command = [BIN / "jupyter", "server", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                f"--config={ROOT / 'deploy/hub/grader_jupyter_server_config.py'}",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={graded}",
-               *(["--allow-root"] if os.geteuid() == 0 else [])]  # fmt: skip
+               *(["--allow-root"] if os.geteuid() == 0 else [])]
     process = subprocess.Popen(command, cwd=graded, env=ENV, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

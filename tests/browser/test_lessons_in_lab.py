@@ -59,7 +59,7 @@ def test_lesson_runs_and_draws_everything_offline(lab_page, lab, lesson):
 
     page = lab_page.page
     page.wait_for_function(f"() => ({RENDERED_WIDGETS})() >= {widgets} && ({DRAWN_CHARTS})() >= {charts}",
-                           timeout=30_000)  # fmt: skip
+                           timeout=30_000)
     lab_page.screenshot("rendered")
     assert page.evaluate(RENDERED_WIDGETS) == widgets
     assert page.evaluate(DRAWN_CHARTS) == charts

@@ -54,7 +54,7 @@ def site(tmp_path_factory) -> Iterator[str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", folder],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30
     while True:
@@ -141,7 +141,7 @@ def test_each_lesson_runs_in_the_browser(site_page, lesson):
     assert state["ran"], "not every code cell ran"
     page = site_page.page
     page.wait_for_function(f"() => ({RENDERED_WIDGETS})() >= {widgets} && ({DRAWN_CHARTS})() >= {charts}",
-                           timeout=30_000)  # fmt: skip
+                           timeout=30_000)
     site_page.screenshot("ran")
     assert page.evaluate(RENDERED_WIDGETS) == widgets
     assert page.evaluate(DRAWN_CHARTS) == charts
@@ -192,5 +192,5 @@ def test_the_build_refuses_a_site_that_reaches_off_its_host_or_holds_instructor_
     with pytest.raises(PipelineError) as refused:
         check_site(tmp_path, ROOT)
     for fault in ("loads Pyodide from 'https://cdn", "disablePyPIFallback is off", "points off the site",
-                  "nbgrader's extension", "an answer key"):  # fmt: skip
+                  "nbgrader's extension", "an answer key"):
         assert fault in str(refused.value)

@@ -65,6 +65,6 @@ def browser(hub, playwright, tmp_path_factory):
     folders = tmp_path_factory.mktemp("chromium")  # its own XDG folders, not root's
     xdg = {f"XDG_{kind}_HOME": str(folders / kind.lower()) for kind in ("CONFIG", "CACHE", "DATA")}
     chromium = playwright.chromium.launch(executable_path=harness.chromium_or_skip(),
-                                          args=harness.CHROMIUM_FLAGS, env={**os.environ, **xdg})  # fmt: skip
+                                          args=harness.CHROMIUM_FLAGS, env={**os.environ, **xdg})
     yield chromium
     chromium.close()

@@ -67,11 +67,11 @@ class Hub:
         return self.prefix / "env" / "bin"
 
     def as_user(self, user: str, *command: str, cwd: Path | None = None, check: bool = True,
-                timeout: float = 600) -> subprocess.CompletedProcess:  # fmt: skip
+                timeout: float = 600) -> subprocess.CompletedProcess:
         """Run `command` as the unix account `user` (runuser keeps nothing of root but the PATH we give)."""
         home = pwd.getpwnam(user).pw_dir
         full = ["runuser", "-u", user, "--", "env", "-C", str(cwd or home), f"PATH={self.env_bin}:/usr/bin:/bin",
-                *command]  # fmt: skip
+                *command]
         result = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
         if check:
             assert result.returncode == 0, f"as {user}: {' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -87,7 +87,7 @@ class Hub:
         if self.prefix.exists():
             started = time.monotonic()
             subprocess.run(["bash", HUB_SH, "down"], env={**os.environ, "PENINSULA_HUB_PREFIX": str(self.prefix)},
-                           capture_output=True, text=True, timeout=300)  # fmt: skip
+                           capture_output=True, text=True, timeout=300)
             self.timings["hub.sh down"] = time.monotonic() - started
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
@@ -139,13 +139,13 @@ def hub_up(students: int, student_prefix: str = "student", hub_config: str = "")
         students=[f"{student_prefix}{n}-{tag}" for n in range(1, students + 1)],
         course_dir=Path(f"/home/grader-{tag}/peninsula"), exchange=prefix / "exchange",
         log=LOGS / f"hub-{tag}.log",
-    )  # fmt: skip
+    )
     settings = {
         "PENINSULA_HUB_PREFIX": str(prefix), "PENINSULA_GRADER": hub.grader,
         "PENINSULA_INSTRUCTORS": hub.instructor, "PENINSULA_EXCHANGE": str(hub.exchange),
         "PENINSULA_SITE_CONFIG_DIR": str(prefix / "env" / "etc" / "jupyter"),
         **{f"PENINSULA_{name}": str(port) for name, port in ports.items()},
-    }  # fmt: skip
+    }
     env = {**os.environ, **settings}
     LOGS.mkdir(parents=True, exist_ok=True)
     try:
@@ -166,7 +166,7 @@ def hub_up(students: int, student_prefix: str = "student", hub_config: str = "")
         started = time.monotonic()
         with hub.log.open("w") as log_file:
             hub.process = subprocess.Popen(["bash", HUB_SH, "run"], env=env, stdout=log_file,
-                                           stderr=subprocess.STDOUT)  # fmt: skip
+                                           stderr=subprocess.STDOUT)
         wait_for(f"{hub.url}/hub/api/", hub.process, hub.log, 120)
         hub.timings["hub start"] = time.monotonic() - started
         yield hub

@@ -158,7 +158,7 @@ def test_students_fetch_validate_and_submit(hub, term):
             if (written) cells.find(c => (c.model.getMetadata("nbgrader") || {}).grade_id === "discussion")
                 .model.sharedModel.setSource(written);
             if (probe) notebook.model.sharedModel.insertCell(cells.length, {cell_type: "code", source: probe});
-        }""", [typed, WRITTEN if n == 0 else "", key_probe(hub) if n == 2 else ""])  # fmt: skip
+        }""", [typed, WRITTEN if n == 0 else "", key_probe(hub) if n == 2 else ""])
         tab.command("docmanager:save")
         tab.screenshot("answers-typed")
 
@@ -180,7 +180,7 @@ def test_students_fetch_validate_and_submit(hub, term):
         assignment_list(tab)
         row(page, "fetched_assignments_list").get_by_role("button", name="Submit").click()
         expect(page.locator("#submitted_assignments_list .list_item").filter(has_text=ASSIGNMENT).first).to_be_visible(
-            timeout=UI_WAIT)  # fmt: skip
+            timeout=UI_WAIT)
         tab.screenshot("submitted")
         assert tab.outside_requests == []
 
@@ -283,7 +283,7 @@ def test_no_student_can_reach_another_or_the_course(hub, browser):
         assert result.returncode != 0, f"{second} could run {command}: {result.stdout}"
     # What was refused exists: the refusals are permissions, not missing paths.
     for path in (submission, hub.exchange / "peninsula" / "feedback", hub.course_dir / "submitted" / first,
-                 first_home / ".local" / "share" / "jupyter", hub.course_dir / "gradebook.db"):  # fmt: skip
+                 first_home / ".local" / "share" / "jupyter", hub.course_dir / "gradebook.db"):
         assert path.exists(), path
     # ...and the Formgrader service refuses a student.
     page = log_in(browser, hub, second, next_url="/hub/home")

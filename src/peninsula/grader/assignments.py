@@ -183,7 +183,7 @@ class _Values(dict):
     def __missing__(self, name: str) -> object:
         if name not in self.builders:
             raise RegistryError(f"{self.where}: {{{name}}} is not a value a text can use; "
-                                f"it can use {', '.join(sorted(self.builders))}")  # fmt: skip
+                                f"it can use {', '.join(sorted(self.builders))}")
         self[name] = self.builders[name]()
         return self[name]
 

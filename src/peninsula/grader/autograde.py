@@ -136,7 +136,7 @@ class KeepFirstCopy(NbGraderPreprocessor):
             grade_id = _nbgrader(cell).get("grade_id")
             if grade_id in first:
                 self.log.warning("Cell %r appears more than once; grading cell %d, the first", grade_id,
-                                 first[grade_id])  # fmt: skip
+                                 first[grade_id])
                 del cell.metadata["nbgrader"]
                 notes.setdefault("copies", {}).setdefault(grade_id, [first[grade_id]]).append(number)
             else:

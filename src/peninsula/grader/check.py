@@ -134,7 +134,7 @@ KNOWN_KEYS: dict[str, dict] = {
 
 #: The key's own sections, by the item family (peninsula.grader.registry.FAMILIES) each one holds.
 KEY_SECTIONS = {"recommendations": "recommendations", "positions": "stances", "attributions": "attributions",
-                "plan_b": "plan_b", "evidence": "evidence"}  # fmt: skip
+                "plan_b": "plan_b", "evidence": "evidence"}
 
 
 def key_sections(key: Path) -> dict[str, str]:
@@ -166,7 +166,7 @@ def _key_shape(key: Path) -> dict:
 def check_keys(files: DataFiles) -> list[Problem]:
     """Keys that no reader knows, in every data file, each named with its file and item."""
     paths = [files.codebook, files.positions, files.worked_examples, files.timeline, files.glossary,
-             files.self_checks, *([files.key] if files.key else [])]  # fmt: skip
+             files.self_checks, *([files.key] if files.key else [])]
     problems = []
     for path in paths:
         try:
@@ -239,7 +239,7 @@ def check_lesson_data(files: DataFiles) -> list[Problem]:
 
     problems = []
     for path, load in [(files.timeline, load_timeline), (files.timeline, publication_windows),
-                       (files.glossary, load_glossary), (files.self_checks, load_self_checks)]:  # fmt: skip
+                       (files.glossary, load_glossary), (files.self_checks, load_self_checks)]:
         try:
             load(path)
         except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
@@ -248,7 +248,7 @@ def check_lesson_data(files: DataFiles) -> list[Problem]:
 
 
 def check_recommendations(sources: list[tuple[Path, str]], corpus: Corpus,
-                          codebook: Codebook) -> list[Problem]:  # fmt: skip
+                          codebook: Codebook) -> list[Problem]:
     """The recommendations in each (file, section) of `sources`."""
     problems: list[Problem] = []
     first_seen: dict[str, Path] = {}
@@ -415,7 +415,7 @@ def check_position(record: dict, text_id: str, corpus: Corpus, codebook: Codeboo
 def report_text(problems: list[Problem], files: DataFiles) -> str:
     """A readable report for the command line."""
     checked = ["source texts"] + [path.name for path in (files.codebook, files.positions,
-               files.worked_examples, files.timeline, files.glossary, files.self_checks)]  # fmt: skip
+               files.worked_examples, files.timeline, files.glossary, files.self_checks)]
     checked.append(files.key.name if files.key else "no answer key (not an instructor's copy)")
     lines = [f"Checked: {', '.join(checked)}."]
     if not problems:

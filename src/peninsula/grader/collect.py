@@ -66,7 +66,7 @@ def _zip_collect(course: Course, assignment: str, downloads: Path, notebooks: li
         "--ZipCollectApp.collector_plugin=peninsula.grader.lms.LmsCollector",
         f"--LmsCollector.notebooks={','.join(notebooks)}",
         f"--LmsCollector.extracted={extracted}",
-    )  # fmt: skip
+    )
     if result.returncode != 0:
         raise PipelineError(f"nbgrader zip_collect failed:\n{result.stderr[-3000:]}")
     students, unmatched = set(), []
@@ -80,7 +80,7 @@ def _zip_collect(course: Course, assignment: str, downloads: Path, notebooks: li
         else:
             why = "not a notebook" if path.suffix != ".ipynb" else (
                 "no student id in the name" if not found else f"not one of {', '.join(notebooks)}"
-            )  # fmt: skip
+            )
             unmatched.append(f"{relative} ({why})")
     return Collected(sorted(students), unmatched, refused)
 

@@ -23,7 +23,7 @@ from peninsula.grader.key import Item, load_items
 
 #: Ways a real submission breaks, and what the demo does to the notebook to imitate each.
 BROKEN_KINDS = ("invalid JSON", "deleted cells", "renamed notebook", "infinite loop", "stderr noise",
-                "edited tests")  # fmt: skip
+                "edited tests")
 MISSING_EVERY = 15  # one roster student in this many never submits
 #: The two answer-cell formats: plain lines (today's release) and the dictionary of earlier releases.
 ANSWER_FORMATS = ("plain lines", "dictionary")
@@ -75,7 +75,7 @@ def _plant_copies(students: list[DemoStudent], seed: int) -> list[DemoStudent]:
     source = rng.choice(weaker)
     copier, file_source, file_copier = rng.sample([s for s in regular if s is not source], 3)
     planted = {copier.student_id: replace(copier, copies=source.student_id),
-               file_copier.student_id: replace(file_copier, hands_in=file_source.student_id)}  # fmt: skip
+               file_copier.student_id: replace(file_copier, hands_in=file_source.student_id)}
     return [planted.get(s.student_id, s) for s in students]
 
 
@@ -156,7 +156,7 @@ def _code_cell(source: str) -> dict:
 
 
 def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0,
-                    answer_format: str | None = None) -> list[DemoStudent]:  # fmt: skip
+                    answer_format: str | None = None) -> list[DemoStudent]:
     """Write the class into submitted/ and put every student on the gradebook's roster."""
     if size < 1:
         raise PipelineError("a demo class needs at least one student")
@@ -177,7 +177,7 @@ def make_demo_class(course: Course, assignment: str, size: int, seed: int = 0,
                 student.student_id, first_name="Demo", last_name=f"Student {number}"
             )
     answers = {s.student_id: {item.id: answer_for(item, s.accuracy, rng) for item in items}
-               for s in students if s.submits}  # fmt: skip
+               for s in students if s.submits}
     if len(students) >= PLANTED_FROM:
         _plant_answers(answers, students, items, seed)
     written: dict[str, dict[str, str]] = {}
@@ -221,7 +221,7 @@ def trap_item(items: list[Item]) -> Item:
 
 
 def _plant_answers(answers: dict[str, dict[str, object]], students: list[DemoStudent], items: list[Item],
-                   seed: int) -> None:  # fmt: skip
+                   seed: int) -> None:
     """Most of the class gives the trap item the same partial answer; a copier takes over most of
     the source's answers. A separate random stream, so the other answers stay as they were."""
     rng = random.Random(f"{seed}:planted")
@@ -255,4 +255,4 @@ def describe(students: list[DemoStudent], assignment: str, root: Path) -> str:
         *[f"Planted for `peninsula integrity`: {s.student_id} handed in {s.hands_in}'s notebook file "
           "unchanged." for s in students if s.hands_in],
         f"Next: peninsula grade {assignment}",
-    ])  # fmt: skip
+    ])

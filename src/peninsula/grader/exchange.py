@@ -161,7 +161,7 @@ class PeninsulaCollect(ExchangeCollect):
             self.log.warning(
                 "%s has no sticky bit: a student who learns a classmate's folder name can remove it "
                 "(chmod +t fixes that)", self.inbound_path,
-            )  # fmt: skip
+            )
 
     def _inspect(self, inbound: int, name: str) -> Candidate | None:
         """The folder as a candidate, or None (another assignment, or refused: noted)."""

@@ -61,7 +61,7 @@ class ExecuteWhereNeeded(Execute):
     run_every_notebook = Bool(
         False, help="run every notebook in the sandbox, even where the kit scores every cell from text "
         "(to compare the two ways; the scores are the same)"
-    ).tag(config=True)  # fmt: skip
+    ).tag(config=True)
 
     def how(self, assignment: str) -> str:
         """How this assignment's submissions are graded: TEXT_ONLY or SANDBOX."""

@@ -76,7 +76,7 @@ def anonymous_panel(data: ClassData, rng: random.Random, title: str, note: str =
 
 
 def write_codings(course: Course, data: ClassData, target: Path, rng: random.Random, title: str,
-                  note: str = "") -> Path:  # fmt: skip
+                  note: str = "") -> Path:
     """Write the anonymous panel, refusing if the leak screen finds anything from the key in it."""
     text = panel_yaml(anonymous_panel(data, rng, title, note), CODINGS_HEADER)
     found = leaks_in_text(text, key_file=course.key_file)
@@ -128,7 +128,7 @@ def roster(course: Course) -> dict[str, dict[str, str]]:
     """nbgrader student id -> first name, last name, email and LMS user id, from the gradebook."""
     with course.api().gradebook as gradebook:
         return {s.id: {"first": s.first_name or "", "last": s.last_name or "", "email": s.email or "",
-                       "lms": s.lms_user_id or ""} for s in gradebook.students}  # fmt: skip
+                       "lms": s.lms_user_id or ""} for s in gradebook.students}
 
 
 def lms_csv(rows: list[dict[str, str]], people: dict[str, dict[str, str]], lms: str, column: str) -> str:
@@ -152,7 +152,7 @@ def lms_csv(rows: list[dict[str, str]], people: dict[str, dict[str, str]], lms: 
         else:
             comment = lms_comment(student_comment(row["status"], row["reason"]), row)  # lateness in words
             writer.writerow(safe_row([who["first"], who["last"], row["student_id"], who["lms"], who["email"],
-                                      score or NO_GRADE, comment]))  # fmt: skip
+                                      score or NO_GRADE, comment]))
     return buffer.getvalue()
 
 
@@ -166,7 +166,7 @@ def unlisted(rows: list[dict[str, str]], people: dict[str, dict[str, str]]) -> l
 
 
 def export_grades(course: Course, assignment: str, lms: str, column: str | None = None,
-                  out: Path | None = None) -> tuple[Path, list[dict[str, str]]]:  # fmt: skip
+                  out: Path | None = None) -> tuple[Path, list[dict[str, str]]]:
     """Write the LMS's CSV; returns it and the rows that carry no score (with their status), those not
     on the roster first: they are reported, never added to the file."""
     rows, people = read_grades(course, assignment), roster(course)
@@ -189,4 +189,4 @@ def write_demo_panel(course: Course, assignment: str, target: Path, seed: int, s
     command = f"peninsula demo-class {assignment} --students {size} --seed {seed}"
     note = f"Synthetic students made by `{command}`, not a real class."
     return write_codings(course, submitted_class(course, assignment), target, random.Random(seed),
-                         f"Demo class: {assignment}", note)  # fmt: skip
+                         f"Demo class: {assignment}", note)

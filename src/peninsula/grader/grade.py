@@ -103,7 +103,7 @@ def fingerprint(paths: Iterable[Path]) -> dict[Path, str]:
 def check_untouched(expected: dict[Path, str], course: Course, assignment: str, student: str) -> None:
     now = fingerprint(protected_files(course, assignment))
     changed = sorted(str(p.relative_to(course.root)) for p in expected.keys() | now.keys()
-                     if expected.get(p) != now.get(p))  # fmt: skip
+                     if expected.get(p) != now.get(p))
     if changed:
         raise Tampering(
             f"{', '.join(changed)} changed while {student}'s submission was being graded; grading stopped. "
@@ -201,11 +201,11 @@ def _faults_explained() -> Iterator[None]:
         cause = error.__cause__ or error
         if atomic.is_disk_full(error) or atomic.is_disk_full(cause) or "disk is full" in str(error):
             raise PipelineError(f"the disk is full ({error}); grading stopped. Free space, then rerun: "
-                                f"{atomic.RERUN_IS_SAFE}") from None  # fmt: skip
+                                f"{atomic.RERUN_IS_SAFE}") from None
         if atomic.is_database_down(error) or atomic.is_database_down(cause):
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise PipelineError(f"the gradebook stopped answering ({first_line}); grading stopped. "
-                                f"When it is back, rerun: {atomic.RERUN_IS_SAFE}") from None  # fmt: skip
+                                f"When it is back, rerun: {atomic.RERUN_IS_SAFE}") from None
         raise
 
 
@@ -308,7 +308,7 @@ def grading_notes(course: Course, assignment: str, student: str, notebooks: list
             cells = ", ".join(map(str, numbers))
             which = f"cell {grade_id!r}" if grade_id in known else "a cell the assignment does not have"
             reasons.append(f"{where}{which} appears {len(numbers)} times (cells {cells}): "
-                           f"graded cell {numbers[0]}, the first")  # fmt: skip
+                           f"graded cell {numbers[0]}, the first")
         if notes.get("restored"):
             reasons.append(f"{where}deleted cell(s) put back and graded 0: {', '.join(notes['restored'])}")
     return GradingNotes(" / ".join(sorted(set(hows) - {""})), tuple(reasons))

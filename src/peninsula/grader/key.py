@@ -70,7 +70,7 @@ def _items(assignment: Assignment, path: Path) -> tuple[Item, ...]:
         part = parts[item.part]
         if not item.id.startswith(FAMILIES[part.family]):  # the answer's reader goes by the id's letter
             raise ValueError(f"{path}: {item.id} (section {part.section}) must start with "
-                             f"{FAMILIES[part.family]}, the letter of {part.family} items")  # fmt: skip
+                             f"{FAMILIES[part.family]}, the letter of {part.family} items")
     return items
 
 

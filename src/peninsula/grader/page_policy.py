@@ -36,7 +36,7 @@ SERVER_CSP = "; ".join([
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",  # JupyterHub's own default, which this policy replaces (see deploy/README)
-])  # fmt: skip
+])
 ACTIVE_SUFFIXES = {".html", ".htm", ".xhtml", ".svg", ".xml", ".xsl", ".js", ".mjs", ".shtml"}
 
 

@@ -116,7 +116,7 @@ def _part(record: dict, where: str) -> Part:
     family = record["family"]
     if family not in FAMILIES:
         raise ValueError(f"{where}, part {record.get('id')!r}: family {family!r} is not one of "
-                         f"{', '.join(FAMILIES)}")  # fmt: skip
+                         f"{', '.join(FAMILIES)}")
     section = record.get("section", family)
     return Part(record["id"], record["title"], record["instructions"], family, section, record.get("text"))
 

@@ -48,7 +48,7 @@ def settled_students(course: Course, assignment: str, api=None) -> tuple[list[st
             elif not page.is_dir() or not any(page.glob("*.html")):
                 held.append(Held(student, "no feedback page (the grades CSV says why)"))
             elif not is_done(done_marker(course.folder("autograded"), student, assignment),
-                             course.folder("submitted", student, assignment)):  # fmt: skip
+                             course.folder("submitted", student, assignment)):
                 held.append(Held(student, "grading did not finish (run `peninsula grade` again: it is safe)"))
             else:
                 settled.append(student)

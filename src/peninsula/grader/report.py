@@ -43,7 +43,7 @@ def item_difficulty(data: ClassData) -> list[dict]:
         credits = [item_credit(item, answers[item.id]) for answers in data.answers.values()]
         mean = sum(credits) / len(credits) if credits else 0.0
         rows.append({"item": item.id, "part": item.part, "mean_credit": round(mean, 3),
-                     "where": item.where or "", "prompt": item.prompt})  # fmt: skip
+                     "where": item.where or "", "prompt": item.prompt})
     return rows
 
 
@@ -81,14 +81,14 @@ def report_charts(data: ClassData) -> dict[str, object]:
                 y=alt.Y("count():Q", title="students", axis=alt.Axis(values=student_ticks(data), format="d")))
         .properties(title=f"Score distribution ({len(scores)} scored submissions, out of {data.max_score:g})",
                     description="Histogram of total scores from the gradebook.", width=420, height=200)
-    )  # fmt: skip
+    )
     items = (
         alt.Chart(alt.Data(values=difficulty)).mark_bar(color=AUTHOR_COLOURS["cronin"])
         .encode(x=alt.X("item:N", sort=None, title="item"), y=alt.Y("mean_credit:Q", title="mean credit",
                 scale=alt.Scale(domain=[0, 1])), tooltip=["item:N", "where:N", "prompt:N", "mean_credit:Q"])
         .properties(title="How hard each item was (mean credit, 1 = all right)", width=620, height=200,
                     description="Bar chart of the mean credit students earned on each item.")
-    )  # fmt: skip
+    )
     result = {"score_distribution": distribution, "item_difficulty": items}
     confusion = actor_confusion(data)
     if confusion:
@@ -101,7 +101,7 @@ def report_charts(data: ClassData) -> dict[str, object]:
             .properties(title="Actor confusion: the key's actor against the actors students chose",
                         description="Heat map counting, over all students and recommendation items, each "
                         "pair of an actor in the key and an actor the student chose.", width=300, height=240)
-        )  # fmt: skip
+        )
     return result
 
 
@@ -139,7 +139,7 @@ def overview_html(data: ClassData, statuses: Counter[str] | None) -> str:
     else:
         counts = (f"{statuses[GRADED]} graded, {statuses[NEEDS_MANUAL]} pending (waiting for manual "
                   f"grading), {statuses[FAILED]} failed and {statuses[MISSING]} missing, of "
-                  f"{sum(statuses.values())} students")  # fmt: skip
+                  f"{sum(statuses.values())} students")
     median = statistics.median(data.scores.values())
     discuss = "".join(
         f"<li><b>{r['item']}</b>{_quoted(r)} (mean credit {r['mean_credit']:.2f})</li>"

@@ -84,7 +84,7 @@ def bwrap_arguments(
         args += ["--ro-bind", str(texts), str(texts), "--setenv", TEXTS_ENV, str(texts)]
     args += ["--bind", str(runtime), str(runtime), "--bind", str(runtime / "work"), str(work)]
     for name, value in {"HOME": HOME, "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": f"{HOME}/.mpl",
-                        "TMPDIR": "/tmp", "JUPYTER_RUNTIME_DIR": str(runtime)}.items():  # fmt: skip
+                        "TMPDIR": "/tmp", "JUPYTER_RUNTIME_DIR": str(runtime)}.items():
         args += ["--setenv", name, value]
     # With its own pid namespace ipykernel would see parent pid 1 and shut down; bwrap's
     # --die-with-parent stops it instead.

@@ -51,7 +51,7 @@ SCRIPT_SCHEME = re.compile(rf"(?:{SCRIPT_NAMES})(?=[\W_]*:)", re.IGNORECASE)
 AMPERSAND = "\uff06"
 LONE_AMPERSAND = re.compile(r"&(?!lt;)")
 NBGRADER_KEYS = {"grade", "solution", "locked", "task", "points", "grade_id", "schema_version", "cell_type",
-                 "checksum"}  # fmt: skip
+                 "checksum"}
 TEXT_OUTPUTS = {"execute_result", "display_data"}
 RASTER_IMAGES = {"image/png", "image/jpeg", "image/gif"}
 ATTACHMENT_LINK = re.compile(r"(?i)(?<![\w-])attachment:([^\s)\]\"'>]*)")
@@ -114,7 +114,7 @@ def _text_output(output: NotebookNode) -> NotebookNode | None:
     if kind == "error":
         return NotebookNode(output_type="error", ename=_text(output.get("ename", "")),
                             evalue=_text(output.get("evalue", "")),
-                            traceback=[_text(line) for line in output.get("traceback", [])])  # fmt: skip
+                            traceback=[_text(line) for line in output.get("traceback", [])])
     plain = output.get("data", {}).get("text/plain")
     if kind not in TEXT_OUTPUTS or plain is None:
         return None

@@ -85,7 +85,7 @@ def run(command: list, **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
         raise PipelineError(f"{' '.join(map(str, command[:4]))}... failed:\n{result.stdout[-2000:]}"
-                            f"\n{result.stderr[-3000:]}")  # fmt: skip
+                            f"\n{result.stderr[-3000:]}")
     return result
 
 
@@ -110,7 +110,7 @@ def pure_pyyaml_wheel(cache: Path, out: Path) -> Path:
     if not wheels:
         with tempfile.TemporaryDirectory() as tmp:
             run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "--no-binary", "pyyaml", "-w", tmp,
-                 f"pyyaml=={PYYAML_VERSION}"], env={**os.environ, "PYYAML_FORCE_LIBYAML": "0"})  # fmt: skip
+                 f"pyyaml=={PYYAML_VERSION}"], env={**os.environ, "PYYAML_FORCE_LIBYAML": "0"})
             built = [p for p in Path(tmp).glob("*.whl")]
             pure = [p for p in built if p.name.endswith("-none-any.whl")]
             if not pure:
@@ -157,7 +157,7 @@ def released_assignments(root: Path, out: Path) -> list[Path]:
 def lite_config(lite_dir: Path, output: Path, tools: Path) -> None:
     """jupyter_lite_config.json (the build) and jupyter-lite.json (the running site)."""
     stub = next(tools.parent.glob(f"share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension/"
-                                  f"static/pypi/{WIDGETS_STUB}"))  # fmt: skip
+                                  f"static/pypi/{WIDGETS_STUB}"))
     build = {
         "LiteBuildConfig": {
             "output_dir": str(output),
@@ -208,7 +208,7 @@ def build_site(output: Path, root: Path, work: Path | None = None) -> Path:
         lite_config(lite_dir, output, tools)
         shutil.rmtree(output, ignore_errors=True)
         run([tools / "jupyter", "lite", "build", "--lite-dir", lite_dir],
-            cwd=lite_dir, env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})  # fmt: skip
+            cwd=lite_dir, env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
     shutil.copy(TEMPLATES / "index.html", output / "index.html")
     (output / ".nojekyll").touch()  # GitHub Pages serves the folder as it is
     check_site(output, root)
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seconds = time.monotonic() - started
     print(f"built {output} ({megabytes(output):.1f} MB) in {seconds:.0f} s; serve it with:\n"
-          f"  python3 -m http.server --bind 127.0.0.1 --directory {args.output}")  # fmt: skip
+          f"  python3 -m http.server --bind 127.0.0.1 --directory {args.output}")
     return 0
 
 
