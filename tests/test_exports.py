@@ -18,17 +18,12 @@ from test_agreement import A1, demo_course
 
 from peninsula import reliability
 from peninsula.grader.agreement import class_agreement
+from peninsula.grader.codings import write_codings
 from peninsula.grader.course import Course, PipelineError
-from peninsula.grader.exports import (
-    CANVAS_COLUMNS,
-    MOODLE_COLUMNS,
-    export_grades,
-    lms_csv,
-    write_codings,
-)
 from peninsula.grader.grade import write_grades
 from peninsula.grader.integrity import submitted_class
 from peninsula.grader.leaks import leaks_in_text
+from peninsula.grader.lms_grades import CANVAS_COLUMNS, MOODLE_COLUMNS, export_grades, lms_csv
 from peninsula.grader.statuses import StudentResult
 
 BIN = Path(sys.executable).parent

@@ -20,11 +20,12 @@ from nbformat import from_dict
 from test_agreement import A1, demo_course
 
 from peninsula.grader.class_data import readable_answers
+from peninsula.grader.codings import write_codings
 from peninsula.grader.course import Course
-from peninsula.grader.exports import lms_csv, unlisted, write_codings
 from peninsula.grader.integrity import check_integrity, submitted_class
 from peninsula.grader.key import load_items
 from peninsula.grader.leaks import leaks_in_text
+from peninsula.grader.lms_grades import lms_csv, unlisted
 from peninsula.grader.report import script_json, skipped_html
 from peninsula.grader.sanitize import (
     MAX_CELL_CHARACTERS,

@@ -131,7 +131,7 @@ def _demo_class(args: argparse.Namespace) -> int:
     students = make_demo_class(course, args.assignment, args.students, args.seed)
     print(describe(students, args.assignment, course.root))
     if args.panel:
-        from peninsula.grader.exports import write_demo_panel
+        from peninsula.grader.codings import write_demo_panel
 
         panel = write_demo_panel(course, args.assignment, Path(args.panel), args.seed, args.students)
         print(f"The demo class's codings, as an anonymous panel for Lesson 5: {panel}")
@@ -148,7 +148,7 @@ def _integrity(args: argparse.Namespace) -> int:
 
 
 def _export_codings(args: argparse.Namespace) -> int:
-    from peninsula.grader.exports import export_codings
+    from peninsula.grader.codings import export_codings
 
     target, skipped = export_codings(_course(args), args.assignment, Path(args.out) if args.out else None)
     for student, why in skipped.items():
@@ -159,7 +159,7 @@ def _export_codings(args: argparse.Namespace) -> int:
 
 
 def _export_grades(args: argparse.Namespace) -> int:
-    from peninsula.grader.exports import export_grades
+    from peninsula.grader.lms_grades import export_grades
 
     out = Path(args.out) if args.out else None
     target, unscored = export_grades(_course(args), args.assignment, args.lms, args.column, out)

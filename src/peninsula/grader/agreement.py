@@ -22,7 +22,7 @@ only thing that varies within one item. A student drawn twice counts as two code
 which lifts a resampled α a little (about one pair in N); the point estimates are unaffected.
 
 Instructor-only: the chart of items where the class agrees on an answer the key does not credit
-reads the key. The codings themselves leave this module only through `peninsula.grader.exports`.
+reads the key. The codings themselves leave this module only through `peninsula.grader.codings`.
 """
 
 from __future__ import annotations
