@@ -20,7 +20,6 @@ from pathlib import Path
 
 from peninsula.grader.course import Course, PipelineError
 from peninsula.grader.term import day_words, load_term, now_utc
-from peninsula.yaml_files import read_yaml
 
 MIN_CLASS = 5
 
@@ -133,12 +132,12 @@ def _item_html(course: Course, item, data) -> str:
 def _anchor(course: Course, item) -> tuple[str, str]:
     """(paragraph id, quote) for an item that has them in the key."""
 
-    from peninsula.grader.key import assignments
+    from peninsula.grader.key import assignments, key_data
     from peninsula.grader.registry import anchored_sections
 
     if item.where:
         return item.where, item.prompt
-    key = read_yaml(course.key_file) or {}
+    key = key_data(course.key_file)
     sections = anchored_sections(assignments(course.key_file))
     for record in (r for section in sections for r in key.get(section) or ()):
         if record.get("id") == item.id and record.get("quote"):

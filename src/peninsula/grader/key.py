@@ -61,9 +61,24 @@ def load_items(assignment: str, part: str | None = None, *, key_file: Path) -> l
     return [item for item in items if part is None or item.part == part]
 
 
+def key_data(key_file: Path) -> dict:
+    """The key file's sections as parsed YAML, read once per version of the file: every reader of
+    the key starts here (do not change what it returns)."""
+    stat = key_file.stat()
+    return _parsed_key(key_file, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _parsed_key(path: Path, modified: int, size: int) -> dict:
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the answer key must be a mapping of sections")
+    return data
+
+
 @functools.cache
 def _items(assignment: Assignment, path: Path) -> tuple[Item, ...]:
-    key = read_yaml(path) or {}
+    key = key_data(path)
     items = tuple(item for part in assignment.parts for item in FAMILY_READERS[part.family](key, part))
     parts = {part.id: part for part in assignment.parts}
     for item in items:

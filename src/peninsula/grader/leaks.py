@@ -25,12 +25,12 @@ from peninsula.codebook import load_codebook
 from peninsula.grader.key import (
     Item,
     assignments,
+    key_data,
     load_answer_key,
     load_items,
     load_key_positions,
 )
 from peninsula.grader.registry import anchored_sections
-from peninsula.yaml_files import read_yaml
 
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".ipynb", ".txt", ".json", ".html", ".csv", ".cfg", ".toml"}
 ANSWER_SEPARATORS = re.compile(r"\s*(?:,|;|/|&|\band\b|\+)\s*")
@@ -69,7 +69,7 @@ def _graded_items(key_file: Path) -> list[Item]:
 def _private_quotes(key_file: Path) -> frozenset[str]:
     """Quotes that anchor attribution and plan items (Assignment 2's): they would point to the answer,
     so they stay in the key."""
-    key = read_yaml(key_file) or {}
+    key = key_data(key_file)
     public = {r.quote for r in load_answer_key(key_file)}
     sections = anchored_sections(assignments(key_file))
     anchors = {r["quote"] for section in sections for r in key.get(section) or ()}
