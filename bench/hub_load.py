@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,7 +266,10 @@ def rush(hub: Hub, browsers: int, spawn_rate: float, work: Path) -> dict:
         stderr=subprocess.STDOUT,
     )
     try:
-        browser_users(hub, users[:browsers], plan, browser_events)
+        # A thread of its own: the caller may already run Playwright's sync API (the test session does),
+        # and a second one refuses to start in the same thread.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(browser_users, hub, users[:browsers], plan, browser_events).result()
         driver.wait(timeout=plan["timeout"] + 60)
     finally:
         if driver.poll() is None:

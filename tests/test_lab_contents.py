@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ipykernel.ipkernel import IPythonKernel
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def opened(tmp_path: Path, name: str) -> dict:
     manager = LessonContentsManager(root_dir=str(tmp_path))
-    return asyncio.run(manager.get(name))["content"]
+    # In a thread of its own: the browser tests' session keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, manager.get(name)).result()["content"]
 
 
 def test_a_lesson_opens_with_the_kernels_language_info(tmp_path):

@@ -27,6 +27,10 @@ DIFFERENT_ON_PURPOSE = {
     # uses the sandbox's kernel, never the notebook's.
     "test_missing_source_kernelspec": "no kernel is started for a notebook without autograded cells",
     "test_incorrect_source_kernelspec": "no kernel is started for a notebook without autograded cells",
+    # It expects `--no-execute` to keep the outputs the student handed in. The graded notebook is made
+    # inert (peninsula.grader.sanitize): a student's own outputs (HTML, script, images) never reach a
+    # page, whether or not the notebook ran.
+    "test_no_execute": "a student's own outputs are dropped from the graded notebook, never kept",
 }
 
 

@@ -129,11 +129,10 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def course() -> Iterator[Path]:
-    """nbgrader_config.py and the assignment folders (not the answer key) in a fresh git-ignored folder."""
+    """nbgrader_config.py and the course folder in a fresh git-ignored folder. The key comes too:
+    releasing runs the leak check, which reads it (the served root holds this repository's anyway)."""
     course = WORKDIR / secrets.token_hex(4)  # one folder per session: two runs at once never collide
-    for source in (ROOT / "course").iterdir():
-        if source.is_dir():
-            shutil.copytree(source, course / "course" / source.name)
+    shutil.copytree(ROOT / "course", course / "course")
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     yield course
     shutil.rmtree(course, ignore_errors=True)
