@@ -23,15 +23,26 @@ class TextsNotFound(FileNotFoundError):
     """No folder of texts was found; the message says what to do."""
 
 
+def nearest(name: str, start: Path | None = None, folder: bool = True) -> Path | None:
+    """`name` (a folder, or a file) in the nearest folder at or above `start` (default: the working
+    folder); None if there is none. The one way the kit looks upward for its files."""
+    here = (start or Path.cwd()).resolve()
+    for place in (here, *here.parents):
+        found = place / name
+        if found.is_dir() if folder else found.is_file():
+            return found
+    return None
+
+
 def texts_dir(start: Path | None = None) -> Path:
     """The folder of source texts: `$PENINSULA_TEXTS` if set, else the nearest `source_texts/`."""
     override = os.environ.get(TEXTS_ENV)
     if override:
         return Path(override).expanduser()
+    found = nearest(TEXTS_FOLDER, start)
+    if found:
+        return found
     here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / TEXTS_FOLDER).is_dir():
-            return folder / TEXTS_FOLDER
     raise TextsNotFound(
         f"The lesson texts were not found: no {TEXTS_FOLDER}/ folder in {here} or any folder above it. "
         f"Put the {TEXTS_FOLDER}/ folder you were given next to the lessons (in the same folder as the "

@@ -36,7 +36,7 @@ import yaml
 from IPython.display import HTML, Markdown
 
 from peninsula import vega
-from peninsula.paths import PACKAGE_DATA
+from peninsula.paths import PACKAGE_DATA, nearest
 from peninsula.tables import html_table
 from peninsula.yaml_files import read_yaml
 
@@ -193,11 +193,7 @@ def load_panel(path: Path | str | None = None) -> Panel:
 def find_panel_file(start: Path | None = None) -> Path:
     if os.environ.get(PANEL_ENV):
         return Path(os.environ[PANEL_ENV]).expanduser()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CLASS_PANEL_FILE).is_file():
-            return folder / CLASS_PANEL_FILE
-    return DEMO_PANEL_FILE
+    return nearest(CLASS_PANEL_FILE, start, folder=False) or DEMO_PANEL_FILE
 
 
 def _scalar(value: object) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peninsula.grader.registry import assignments_beside
-from peninsula.paths import TEXTS_ENV, texts_dir
+from peninsula.paths import TEXTS_ENV, nearest, texts_dir
 
 CONFIG_FILE = "nbgrader_config.py"
 KEY_FILE = "answer_key.yaml"
@@ -31,10 +31,10 @@ def find_course_root(start: Path | None = None) -> Path:
     """The nearest folder at or above `start` (default: the working folder) with an nbgrader_config.py."""
     if start is not None and not start.is_dir():
         raise PipelineError(f"{start}: no such folder; --course takes a course folder (with {CONFIG_FILE})")
+    config = nearest(CONFIG_FILE, start, folder=False)
+    if config:
+        return config.parent
     here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
     raise PipelineError(
         f"{here} is not inside an nbgrader course (no {CONFIG_FILE} here or above); "
         "run this in the course folder, or pass --course DIR"
