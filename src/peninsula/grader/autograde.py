@@ -31,7 +31,7 @@ from peninsula.answer_cell import answer_cell_source
 from peninsula.answers import AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import Course, course_of
 from peninsula.grader.execution import NOTES, ExecuteWhereNeeded
-from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX, load_assignments
+from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX
 from peninsula.grader.sanitize import MakeInert
 
 RESTORED_LOG = "Peninsula restored deleted cell(s)"
@@ -49,7 +49,7 @@ class ScoreAnswers(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         assignment = resources["nbgrader"]["assignment"]
-        if assignment not in load_assignments(self.course.assignments_file):
+        if assignment not in self.course.kit_assignments():
             return nb, resources
         self.course.use_texts()
         source = answer_cell_source(nb.cells)
@@ -73,7 +73,7 @@ class ScoreAnswers(NbGraderPreprocessor):
                 problems = cell_problems(cell, expected)
                 lines = [f"{len(problems)} thing(s) to fix:", *problems] if problems else ["Format OK."]
                 return [_stdout(lines)]
-            if grade_id not in load_assignments(self.course.assignments_file)[assignment].graded_from_text:
+            if grade_id not in self.course.kit_assignments()[assignment].graded_from_text:
                 return _scored(["This cell is not one the grader scores."], 0.0)
             return self._score(assignment, part, points, cell)
         except Exception as error:  # a broken key costs this cell a message, never the batch

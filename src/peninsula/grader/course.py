@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peninsula.grader.registry import assignments_beside
+from peninsula.grader.registry import Assignment, assignments_beside, load_assignments
 from peninsula.paths import TEXTS_ENV, nearest, texts_dir
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -85,6 +85,11 @@ class Course:
     def assignments_file(self) -> Path:
         """The registry of the course's assignments (`peninsula.grader.registry`), beside the key."""
         return assignments_beside(self.key_file)
+
+    def kit_assignments(self) -> dict[str, Assignment]:
+        """The assignments the kit grades from text, by id; none in a course without a registry
+        (an instructor's own nbgrader course, which nbgrader grades as it always does)."""
+        return load_assignments(self.assignments_file) if self.assignments_file.is_file() else {}
 
     def folder(self, kind: str, *parts: str) -> Path:
         return self.root.joinpath(kind, *parts)

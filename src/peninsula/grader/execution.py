@@ -18,7 +18,6 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from peninsula.grader.course import Course, course_of
-from peninsula.grader.registry import load_assignments
 
 #: How an assignment was graded, as the status table and the graded notebook's notes say it.
 TEXT_ONLY = "from the answer cells' text; no student code ran"
@@ -28,7 +27,7 @@ NOTES = "peninsula"  # the graded notebook's metadata key for what grading did (
 
 def scored_from_text(course: Course, assignment: str) -> frozenset[str]:
     """The grade ids the kit scores from the answer cell's text in this assignment (its registry's)."""
-    registered = load_assignments(course.assignments_file).get(assignment)
+    registered = course.kit_assignments().get(assignment)
     return registered.graded_from_text if registered else frozenset()
 
 

@@ -125,9 +125,7 @@ def grade(
     if jobs < 1:
         raise PipelineError(f"--jobs must be 1 or more, not {jobs}")
     notebooks = course.notebooks(assignment)
-    api = grading_api(
-        course, sandbox
-    )  # opens (and if need be creates) the gradebook before any worker starts
+    api = grading_api(course, sandbox)  # opens (and if need be creates) the gradebook before any worker
     if sandbox and ExecuteWhereNeeded(config=api.config).how(assignment) == SANDBOX:
         from peninsula.grader.sandbox import SandboxUnavailable, preflight
 
@@ -138,7 +136,7 @@ def grade(
     submitted = submitted_students(course, assignment)
     everyone = sorted(set(roster_ids(api)) | set(submitted))
     results = {s: StudentResult(s, MISSING, reason="no submission") for s in everyone if s not in submitted}
-    results |= refused_ids(submitted)  # inert-pages: an id a page would show as HTML is never graded
+    results |= refused_ids(submitted)  # an id a page would show as HTML is never graded
     submitted = [s for s in submitted if s not in results]
     expected = fingerprint(protected_files(course, assignment))
     log = grade_log(course, assignment)
@@ -181,7 +179,8 @@ def grade(
                     raise
     from peninsula.grader.grade_term import with_lateness  # the term: lateness, penalties, regrades
 
-    return with_lateness(course, assignment, [results[s] for s in everyone])
+    with _faults_explained():  # it reads the gradebook too
+        return with_lateness(course, assignment, [results[s] for s in everyone])
 
 
 def refused_ids(submitted: list[str]) -> dict[str, StudentResult]:

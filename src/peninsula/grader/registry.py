@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from peninsula.yaml_files import SAFE_LOADER
+
 ASSIGNMENTS_FILE = "assignments.yaml"
 FORMAT_CHECK_ID = "format_check"
 HIDDEN_PREFIX = "hidden_"
@@ -90,7 +92,7 @@ def load_assignments(path: Path) -> dict[str, Assignment]:
 @functools.cache
 def _load(path: Path, text: str) -> dict[str, Assignment]:
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=SAFE_LOADER) or {}
         assignments = [_assignment(record) for record in data["assignments"]]
     except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as error:
         raise RegistryError(f"{path}: {_describe(error)}") from error
