@@ -127,6 +127,24 @@ class Lab:
         return result
 
 
+def start_server(command: list, cwd: Path, env: dict, port: int, token: str, log: Path):
+    """A Jupyter server started and answering; (its process, its URL). Fails the test with the end
+    of its log if it does not answer within a minute."""
+    with log.open("w") as log_file:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            return process, url
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the Jupyter server did not start; see {log}:\n{log.read_text()[-2000:]}")
+            time.sleep(0.3)
+
+
 @pytest.fixture(scope="session")
 def course() -> Iterator[Path]:
     """nbgrader_config.py and the course folder in a fresh git-ignored folder. The key comes too:
@@ -160,19 +178,7 @@ def lab(tmp_path_factory, course) -> Iterator[Lab]:
         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
         "--LabApp.expose_app_in_browser=True", *(["--allow-root"] if os.geteuid() == 0 else []),
     ]
-    with log.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=course, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"JupyterLab did not start; see {log}:\n{log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    process, url = start_server(command, course, env, port, token, log)
     yield Lab(url, token, process, log, course)
     process.terminate()
     try:

@@ -18,17 +18,16 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from conftest import free_port, start_server
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
@@ -202,29 +201,12 @@ def test_ids_a_page_or_a_spreadsheet_would_run_are_refused_and_never_in_the_grad
 @pytest.fixture(scope="module")
 def formgrader(graded):
     """The grader's Jupyter server, with the grader's real config, serving the hostile course."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    token = secrets.token_hex(16)
-    log = (graded / "server.log").open("w")
+    port, token = free_port(), secrets.token_hex(16)
     command = [BIN / "jupyter", "server", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                f"--config={ROOT / 'deploy/hub/grader_jupyter_server_config.py'}",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={graded}",
                *(["--allow-root"] if os.geteuid() == 0 else [])]
-    process = subprocess.Popen(command, cwd=graded, env=ENV, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(
-                    f"the Jupyter server did not start:\n{(graded / 'server.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.3)
+    process, url = start_server(command, graded, ENV, port, token, graded / "server.log")
     yield url, token
     process.terminate()
     try:
