@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_pipeline import new_course
 
 from peninsula.grader.course import Course
 from peninsula.grader.key import model_answers
@@ -323,11 +324,7 @@ def test_a_listing_takes_regular_files_only_within_the_caps(tmp_path):
 
 def test_a_release_holding_key_material_is_not_published_by_nbgrader_either(tmp_path):
     """The Formgrader's Release button runs nbgrader's release_assignment, with the kit's class."""
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "course", course / "course")
-    shutil.copytree(ROOT / "source_texts", course / "source_texts")
+    course = new_course(tmp_path / "course")
     run(BIN / "nbgrader", "generate_assignment", A1, cwd=course)
     _, literals = fingerprints(course / "course" / "answer_key.yaml")
     (course / "release" / A1 / "notes.md").write_text(min(literals) + "\n", encoding="utf-8")  # e.g. a digest
@@ -341,11 +338,7 @@ def test_a_release_holding_key_material_is_not_published_by_nbgrader_either(tmp_
 
 def test_lms_downloads_are_copied_as_regular_files_only(tmp_path):
     """No owner to check in an LMS download, but links and oversized files are still left out."""
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "course", course / "course")
-    shutil.copytree(ROOT / "source_texts", course / "source_texts")
+    course = new_course(tmp_path / "course")
     downloads = tmp_path / "downloads"
     for student in ("lmsone", "lmstwo"):
         (downloads / student).mkdir(parents=True)
