@@ -435,6 +435,15 @@ start and end of this run: {load}; other work on the machine makes single runs s
 """
 
 
+def write_table(text: str) -> None:
+    """Replace the table and its notes at the top of bench/results.md; the sections after them
+    (`## ...`, such as the hub rush from `make hub-load`) are other runs' and are kept."""
+    results = BENCH / "results.md"
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    _, heading, sections = old.partition("\n## ")
+    results.write_text(text.rstrip("\n") + ("\n\n## " + sections if heading else "\n"), encoding="utf-8")
+
+
 def main(parts: list[str]) -> None:
     started, load_at_start = time.perf_counter(), os.getloadavg()[0]
     results = {}
@@ -453,7 +462,7 @@ def main(parts: list[str]) -> None:
     )
     (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if parts == list(PARTS):  # only a full run replaces the committed table
-        (BENCH / "results.md").write_text(f"{text}\n\n{notes}", encoding="utf-8")
+        write_table(f"{text}\n\n{notes}")
     print(text)
     print(f"\n{notes}\n(whole run: {results['total_s']:.0f} s)")
 
