@@ -53,6 +53,8 @@ The **Trivedi** memo says *this*.
 [ref]: JaVaScRiPt:alert(1)
 ![pic](attachment:evil.svg)
 """
+#: A one-pixel PNG.
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 HUGE = "0x" + "f" * 20_000  # a 20,000-digit integer: Python cannot print it in decimal
 
 
@@ -120,6 +122,21 @@ def test_markdown_keeps_its_formatting_and_loses_every_element_and_script_link()
     assert "<h1" in body and "<strong>Trivedi</strong>" in body and "<em>this</em>" in body
     assert live_parts(body) == []
     assert "&lt;script&gt;fetch" in body  # shown as text, for the grader to read
+
+
+def test_every_image_a_feedback_page_can_show_has_alt_text():
+    """The kit's feedback exporter skips HTMLExporter's second pass, which gives images without alt
+    text one: on an inert notebook, markdown is the only source of images, and it always writes alt."""
+    from peninsula.grader.feedback_page import FeedbackExporter
+
+    graded = {"grade": True, "grade_id": "part", "points": 1, "solution": False, "locked": False}
+    nb = make_inert(notebook(
+        markdown("![](attachment:dot.png) and ![a dot](attachment:dot.png)", attachments={"dot.png": {"image/png": PNG}}),
+        code("draw()", [{"output_type": "display_data", "metadata": {}, "data": {"image/png": PNG}}], graded),
+    ))
+    page = FeedbackExporter(template_name="classic").from_notebook_node(nb)[0]
+    images = page.split("<img")[1:]
+    assert len(images) == 2 and all(" alt=" in m.split(">", 1)[0] for m in images)
 
 
 def test_only_plain_text_outputs_of_graded_cells_survive():
