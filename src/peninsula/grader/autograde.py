@@ -11,7 +11,11 @@ the whole submission), and `RestoreDeletedCells` puts back answer and graded cel
 deleted, so the submission is graded (0 for what was lost) instead of failing. Both note what they
 did in the graded notebook's metadata (`peninsula`), which `peninsula grade` reports on every run.
 
-`configure(config)` installs them in an nbgrader config; the course's nbgrader_config.py calls it,
+`CheckCellMetadata` is nbgrader's check, remembering the metadata it has passed (a class's graded
+cells all carry the same), because nbgrader's check of every cell was an eighth of grading.
+
+`configure(config)` installs them in an nbgrader config, and shares one database engine per
+gradebook (`gradebook_engine`); the course's nbgrader_config.py calls it,
 so plain `nbgrader autograde`, the Formgrader's Autograde button and `peninsula grade` grade the
 same way.
 """
@@ -19,11 +23,15 @@ same way.
 from __future__ import annotations
 
 import functools
+import json
 import re
+import traceback
+from typing import ClassVar
 
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool
 
@@ -31,6 +39,7 @@ from peninsula.answer_cell import answer_cell_source
 from peninsula.answers import AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import Course, course_of
 from peninsula.grader.execution import NOTES, ExecuteWhereNeeded
+from peninsula.grader.gradebook_engine import reuse_engines
 from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX
 from peninsula.grader.sanitize import MakeInert
 
@@ -181,16 +190,48 @@ class RestoreDeletedCells(OverwriteCells):
         return nb, resources
 
 
+class _RememberingValidator(MetadataValidator):
+    """nbgrader's metadata validator, remembering each cell's metadata it has passed in this process.
+    nbgrader's jsonschema call checks the schema itself again for every cell, 3 ms each, and a class's
+    graded cells all carry the same metadata (put back from the gradebook): an eighth of grading."""
+
+    passed: ClassVar[set[str]] = set()
+
+    def validate_cell(self, cell: NotebookNode) -> None:
+        meta = cell.metadata.get("nbgrader")
+        key = json.dumps([cell.cell_type, meta], sort_keys=True, default=repr)
+        if key in self.passed:
+            return
+        super().validate_cell(cell)  # raises for invalid metadata, every time
+        if meta is None or meta.get("cell_type", cell.cell_type) == cell.cell_type:  # no warning to repeat
+            self.passed.add(key)
+
+
+class CheckCellMetadata(NbGraderPreprocessor):
+    """nbgrader's CheckCellMetadata, with the remembering validator."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        try:
+            _RememberingValidator().validate_nb(nb)
+        except ValidationError:
+            self.log.error(traceback.format_exc())
+            message = "Notebook failed to validate; the nbgrader metadata may be corrupted."
+            self.log.error(message)
+            raise ValidationError(message) from None
+        return nb, resources
+
+
 def configure(config, sandbox: bool = True) -> None:
     """Put the kit's steps into nbgrader's autograde, run notebooks only where an assignment needs
     it, and then in the sandbox."""
+    reuse_engines()
     autograde = config.Autograde
     autograde.sanitize_preprocessors = [
         "nbgrader.preprocessors.ClearOutput",
         KeepFirstCopy,
         "nbgrader.preprocessors.OverwriteKernelspec",
         RestoreDeletedCells,
-        "nbgrader.preprocessors.CheckCellMetadata",
+        CheckCellMetadata,
     ]
     autograde.autograde_preprocessors = [
         ExecuteWhereNeeded,
@@ -202,7 +243,7 @@ def configure(config, sandbox: bool = True) -> None:
         "nbgrader.preprocessors.SaveAutoGrades",
         "peninsula.grader.score_display.DropScoreValues",  # recorded: "Out[4]: 3.0" no longer shown
         "nbgrader.preprocessors.AssignLatePenalties",
-        "nbgrader.preprocessors.CheckCellMetadata",
+        CheckCellMetadata,
     ]
     # nbconvert's step clears the notebook's metadata; the kit's notes on what grading did stay.
     config.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), (NOTES,)}
