@@ -161,9 +161,12 @@ def grade(
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            # "spawn": a forked worker would share the parent's open database connection.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            from peninsula.grader.gradebook_engine import forget_engines
+
+            # The platform's own start method: on Linux a fork, so a worker starts with the parent's
+            # imports (a second each), and forgets the parent's database engines first.
+            context = multiprocessing.get_context()
+            with ProcessPoolExecutor(jobs, mp_context=context, initializer=forget_engines) as pool:
                 futures = [
                     pool.submit(
                         _grade_in_worker, str(course.root), sandbox, assignment, s, notebooks, str(log)

@@ -22,3 +22,12 @@ def reuse_engines() -> None:
     shared = functools.cache(nbgrader.api.create_engine)  # keyed on the URL and nbgrader's options
     shared.reuses_engines = True
     nbgrader.api.create_engine = shared
+
+
+def forget_engines() -> None:
+    """Drop the shared engines: a forked worker must open its own connections, not the parent's."""
+    import nbgrader.api
+
+    cache_clear = getattr(nbgrader.api.create_engine, "cache_clear", None)
+    if cache_clear is not None:
+        cache_clear()
