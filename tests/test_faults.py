@@ -310,3 +310,19 @@ def test_collect_while_submissions_keep_arriving(exchange_course, tmp_path):
     for student in students:  # the second try, not the first
         notebook = (course / "submitted" / student / A1 / f"{A1}.ipynb").read_text()
         assert f"{student} try 2" in notebook
+
+
+def test_a_copy_taken_while_the_files_were_written_is_collected_again(exchange_course, tmp_path):
+    """A change time has the kernel's coarse clock, so a copy taken while a submission's last bytes were
+    still being written can carry the finished submission's time. Its sizes differ: collect again."""
+    course = exchange_course
+    submit(course, "sub01", 1, tmp_path)
+    peninsula("collect", A1, course=course)
+    collected = course / "submitted" / "sub01" / A1 / "data.bin"
+    with collected.open("r+b") as cut:  # what a copy cut short leaves, with the same recorded time
+        cut.truncate(BLOB // 2)
+    peninsula("collect", A1, course=course)
+    assert_collected_whole(course, ["sub01"])
+    peninsula("collect", A1, course=course)  # and a whole copy is not collected yet again
+    report = (course / "exports" / f"{A1}-collect.txt").read_text()
+    assert "already collected" in report

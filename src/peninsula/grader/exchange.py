@@ -240,7 +240,9 @@ class PeninsulaCollect(ExchangeCollect):
         assignment = self.coursedir.assignment_id
         dest = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment))
         existing = self._recorded_time(dest)
-        if dest.exists() and not (self.update and (existing is None or moment(candidate.changed) > existing)):
+        when = moment(candidate.changed)
+        newer = existing is None or when > existing or (when == existing and not same_files(dest, listing))
+        if dest.exists() and not (self.update and newer):
             self.notes.append(
                 Note(candidate.folder, student, "already collected", left_out(listing).removeprefix("; "))
             )
@@ -287,6 +289,19 @@ class PeninsulaCollect(ExchangeCollect):
         report.parent.mkdir(exist_ok=True)
         lines = [f"collect {self.coursedir.assignment_id} at {utc_text(dt.datetime.now(dt.UTC).timestamp())}"]
         report.write_text("\n".join(lines + [str(n) for n in self.notes]) + "\n", encoding="utf-8")
+
+
+def same_files(collected: Path, listing) -> bool:
+    """Whether a collected folder holds the listed files at their listed sizes. A change time has
+    the kernel's coarse clock: a copy taken while the student's files were still being written
+    can carry the same time as the finished submission, and only its sizes tell it apart."""
+    times = (NBGRADER_TIME, CLAIMED_TIME)  # collect writes its own
+    kept = {
+        name: path.stat().st_size
+        for path in collected.rglob("*")
+        if path.is_file() and (name := path.relative_to(collected).as_posix()) not in times
+    }
+    return kept == {name: status.st_size for name, status in listing.files.items() if name not in times}
 
 
 def left_out(listing) -> str:
