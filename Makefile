@@ -47,7 +47,7 @@ hub-load: $(VENV)/.installed-test
 check: $(VENV)/.installed-lab
 	$(BIN)/peninsula check
 
-# Performance figures, outside the test suite (about 17 minutes): prints the table and writes
+# Performance figures, outside the test suite (about 6 minutes): prints the table and writes
 # bench/results.json and bench/results.md.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
