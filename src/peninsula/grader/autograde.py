@@ -40,7 +40,7 @@ from peninsula.answers import AnswerCell, cell_problems, read_answer_cell
 from peninsula.grader.course import Course, course_of
 from peninsula.grader.execution import NOTES, ExecuteWhereNeeded
 from peninsula.grader.gradebook_engine import reuse_engines
-from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX
+from peninsula.grader.registry import FORMAT_CHECK_ID, HIDDEN_PREFIX, Assignment
 from peninsula.grader.sanitize import MakeInert
 
 RESTORED_LOG = "Peninsula restored deleted cell(s)"
@@ -58,7 +58,8 @@ class ScoreAnswers(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         assignment = resources["nbgrader"]["assignment"]
-        if assignment not in self.course.kit_assignments():
+        registered = self.course.kit_assignments().get(assignment)
+        if registered is None:
             return nb, resources
         self.course.use_texts()
         source = answer_cell_source(nb.cells)
@@ -67,12 +68,13 @@ class ScoreAnswers(NbGraderPreprocessor):
         for grade_cell in nb.cells:
             meta = _nbgrader(grade_cell)
             if grade_cell.cell_type == "code" and meta.get("grade"):
-                grade_cell.outputs = self._outputs(assignment, meta, cell)
+                grade_cell.outputs = self._outputs(registered, meta, cell)
         return nb, resources
 
-    def _outputs(self, assignment: str, meta: dict, cell: AnswerCell) -> list:
+    def _outputs(self, registered: Assignment, meta: dict, cell: AnswerCell) -> list:
         from peninsula.grader.key import load_items
 
+        assignment = registered.id
         grade_id = meta.get("grade_id", "")
         points = float(meta.get("points") or 0)
         part = grade_id.removeprefix(HIDDEN_PREFIX)
@@ -82,7 +84,7 @@ class ScoreAnswers(NbGraderPreprocessor):
                 problems = cell_problems(cell, expected)
                 lines = [f"{len(problems)} thing(s) to fix:", *problems] if problems else ["Format OK."]
                 return [_stdout(lines)]
-            if grade_id not in self.course.kit_assignments()[assignment].graded_from_text:
+            if grade_id not in registered.graded_from_text:
                 return _scored(["This cell is not one the grader scores."], 0.0)
             return self._score(assignment, part, points, cell)
         except Exception as error:  # a broken key costs this cell a message, never the batch
