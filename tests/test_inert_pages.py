@@ -295,3 +295,17 @@ def test_the_steps_are_where_they_must_be():
     configure_server(config)
     assert "object-src 'none'" in config.ServerApp.tornado_settings["headers"]["Content-Security-Policy"]
     assert config.HTMLExporter.sanitize_html is True
+
+
+def test_the_metadata_check_remembers_a_bounded_amount():
+    """Students can write nbgrader metadata of their own: the check's memory of passed cells stays small."""
+    from peninsula.grader.autograde import _RememberingValidator as Validator
+
+    def cell(grade_id: str) -> dict:
+        meta = {"grade": False, "solution": False, "locked": False, "grade_id": grade_id, "schema_version": 3}
+        return markdown("x", metadata={"nbgrader": meta})
+
+    Validator().validate_nb(notebook(*(cell(f"mine{n}") for n in range(Validator.MAX_REMEMBERED + 50))))
+    Validator().validate_nb(notebook(cell("long" * Validator.MAX_KEY_CHARACTERS)))
+    assert len(Validator.passed) <= Validator.MAX_REMEMBERED
+    assert all(len(key) <= Validator.MAX_KEY_CHARACTERS for key in Validator.passed)

@@ -198,6 +198,8 @@ class _RememberingValidator(MetadataValidator):
     graded cells all carry the same metadata (put back from the gradebook): an eighth of grading."""
 
     passed: ClassVar[set[str]] = set()
+    # Students can write nbgrader metadata of their own too: what is remembered stays small.
+    MAX_REMEMBERED, MAX_KEY_CHARACTERS = 1_000, 2_000
 
     def validate_cell(self, cell: NotebookNode) -> None:
         meta = cell.metadata.get("nbgrader")
@@ -205,7 +207,9 @@ class _RememberingValidator(MetadataValidator):
         if key in self.passed:
             return
         super().validate_cell(cell)  # raises for invalid metadata, every time
-        if meta is None or meta.get("cell_type", cell.cell_type) == cell.cell_type:  # no warning to repeat
+        no_warning_to_repeat = meta is None or meta.get("cell_type", cell.cell_type) == cell.cell_type
+        room = len(self.passed) < self.MAX_REMEMBERED and len(key) <= self.MAX_KEY_CHARACTERS
+        if no_warning_to_repeat and room:
             self.passed.add(key)
 
 
