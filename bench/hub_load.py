@@ -98,7 +98,7 @@ def collect(hub: Hub, submitted_before: int) -> dict:
 def browser_users(hub: Hub, users: list[str], plan: dict, event_file: Path) -> None:
     """The same steps as the Locust users, by clicks in JupyterLab (tests/hub/test_hub.py's helpers)."""
     from playwright.sync_api import expect, sync_playwright
-    from test_hub import UI_WAIT, UserServer, assignment_list, log_in, row, wait_lab
+    from test_hub import UI_WAIT, UserServer, assignment_list, log_in, open_fetched_notebook, row, wait_lab
 
     def record(user: str, step: str, started: float, ok: bool = True, **detail) -> None:
         with event_file.open("a") as file:
@@ -146,10 +146,7 @@ def browser_users(hub: Hub, users: list[str], plan: dict, event_file: Path) -> N
                 expect(fetched).to_be_visible(timeout=UI_WAIT)
                 record(user, step, started)
                 step, started = "type", time.monotonic()
-                fetched.get_by_role("button", name=ASSIGNMENT).click()
-                page.locator("#fetched_assignments_list .assignment-notebooks a").filter(
-                    has_text=ASSIGNMENT
-                ).first.click()
+                open_fetched_notebook(page)
                 tab.wait_kernel_ready()
                 page.evaluate(
                     """([typed, tail]) => {

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from hubkit import ASSIGNMENT, ROOT, Hub, harness, read_grades
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from peninsula.grader.course import Course
@@ -85,6 +86,25 @@ def row(page, listing: str, text: str = ASSIGNMENT):
     return page.locator(f"#{listing} .list_item").filter(has_text=text).first
 
 
+def open_fetched_notebook(page, assignment: str = ASSIGNMENT) -> None:
+    """Open a fetched assignment's notebook from the Assignment List.
+
+    The list is drawn again whenever one of its loads returns (opening the list starts one, the
+    refresh button another, and under load they can finish after the fetch), and each redraw folds
+    the assignment's notebooks away. So unfold the row until the notebook's link shows, then click it."""
+    link = page.locator("#fetched_assignments_list .assignment-notebooks a").filter(has_text=assignment).first
+    deadline = time.monotonic() + UI_WAIT / 1000
+    while time.monotonic() < deadline:
+        if not link.is_visible():
+            row(page, "fetched_assignments_list", assignment).get_by_role("button", name=assignment).click()
+        try:
+            link.click(timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"the notebook of {assignment} never showed in the Assignment List")
+
+
 def test_the_grader_releases_the_assignment(hub):
     out = hub.grader_runs("peninsula", "release", ASSIGNMENT)
     assert "the leak check found nothing" in out
@@ -143,8 +163,7 @@ def test_students_fetch_validate_and_submit(hub, term):
         row(page, "released_assignments_list").get_by_role("button", name="Fetch").click()
         fetched = row(page, "fetched_assignments_list")
         expect(fetched).to_be_visible(timeout=UI_WAIT)
-        fetched.get_by_role("button", name=ASSIGNMENT).click()  # shows the assignment's notebooks
-        page.locator("#fetched_assignments_list .assignment-notebooks a").filter(has_text=ASSIGNMENT).first.click()
+        open_fetched_notebook(page)
         tab.wait_kernel_ready()
 
         typed = typed_answers(RIGHT_ANSWERS[n], misspelt=n == 2)
