@@ -78,8 +78,16 @@ def wait_lab(page) -> None:
 
 
 def assignment_list(tab) -> None:
+    """Open the Assignment List and refresh it, one load at a time.
+
+    The list is drawn again whenever a load returns, so a load still under way would undo a click
+    made meanwhile. Opening the list starts a load, and nbgrader disables the course menu until a
+    load has finished."""
+    settled = "#course_list_dropdown:not([disabled])"
     tab.command("nbgrader:open-assignment-list")
+    tab.page.wait_for_selector(settled, timeout=UI_WAIT)
     tab.page.locator("#refresh_assignments_list").click()
+    tab.page.wait_for_selector(settled, timeout=UI_WAIT)
 
 
 def row(page, listing: str, text: str = ASSIGNMENT):
@@ -89,9 +97,8 @@ def row(page, listing: str, text: str = ASSIGNMENT):
 def open_fetched_notebook(page, assignment: str = ASSIGNMENT) -> None:
     """Open a fetched assignment's notebook from the Assignment List.
 
-    The list is drawn again whenever one of its loads returns (opening the list starts one, the
-    refresh button another, and under load they can finish after the fetch), and each redraw folds
-    the assignment's notebooks away. So unfold the row until the notebook's link shows, then click it."""
+    Each redraw of the list folds the assignment's notebooks away, so unfold the row until the
+    notebook's link shows, then click it."""
     link = page.locator("#fetched_assignments_list .assignment-notebooks a").filter(has_text=assignment).first
     deadline = time.monotonic() + UI_WAIT / 1000
     while time.monotonic() < deadline:
