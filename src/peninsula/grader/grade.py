@@ -158,15 +158,13 @@ def grade(
             for student in submitted:
                 record(_grade_one(course, api, assignment, student, notebooks, log))
         else:
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             from peninsula.grader.gradebook_engine import forget_engines
 
             # The platform's own start method: on Linux a fork, so a worker starts with the parent's
             # imports (a second each), and forgets the parent's database engines first.
-            context = multiprocessing.get_context()
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=forget_engines) as pool:
+            with ProcessPoolExecutor(jobs, initializer=forget_engines) as pool:
                 futures = [
                     pool.submit(
                         _grade_in_worker, str(course.root), sandbox, assignment, s, notebooks, str(log)
