@@ -244,8 +244,9 @@ class LabPage:
         self.wait_kernel_ready()
         # Not awaited: the command's promise lasts as long as the run, and wait_kernel_idle has the timeout.
         self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-        # Run All marks the cells queued at once, so `settled` cannot see the state before the run.
-        self.page.wait_for_function(f"() => {{ {NOTEBOOK_JS} return queued || ran; }}", timeout=10_000)
+        # Run All marks the cells queued at once, so `settled` cannot see the state before the run. A
+        # short run can end between two polls: after an error the later cells never run, so `failed`.
+        self.page.wait_for_function(f"() => {{ {NOTEBOOK_JS} return queued || ran || failed; }}", timeout=10_000)
         self.wait_kernel_idle(timeout)
         state = self.notebook_state("ran", "failed")
         assert state["ran"] or state["failed"], "Run All did not finish"
